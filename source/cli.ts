@@ -1,0 +1,80 @@
+#!/usr/bin/env node
+import meow from 'meow';
+import { CaoError, oneLine } from './errors.js';
+
+const help = `
+  Usage
+    $ cao-tui [--no-ui] [options]        the engine (headless with --no-ui)
+    $ cao-tui output TERMINAL [--last]   a terminal's scrollback, or its agent's last reply
+
+  Headless mode (--no-ui)
+    Starts the engine and prints every event (not raw output) as one JSON object per line:
+      {"topic":"terminal.ab12cd34.status","status":"idle","previous":"unknown","rule":…,"line":…}
+    Topics: engine.started, engine.stopped, engine.warning,
+            terminal.ID.created, terminal.ID.status, terminal.ID.exited
+    SIGINT or SIGTERM stops reading; the agents keep running in tmux.
+
+  Options
+    --no-ui                     Run headless (the panel is not built yet)
+    --launch PROVIDER[:PROFILE] Create a terminal at start; repeatable (providers: shell, fake)
+    --session NAME              tmux session for launched terminals (default: one per terminal)
+    --working-directory DIR     Where launched agents start (default: here)
+    --last                      With output: only the agent's last reply
+    --help, --version
+
+  Environment
+    CAO_HOME          State folder: database, logs, FIFOs (default ~/.cao)
+    CAO_TMUX_SOCKET   Use a private tmux server (tmux -L NAME); default: your tmux server
+    CAO_DEBUG=1       Print stack traces of internal errors
+
+  Examples
+    $ cao-tui --no-ui --launch fake --launch shell
+    $ cao-tui output ab12cd34 --last
+`;
+
+const cli = meow(help, {
+	importMeta: import.meta,
+	flags: {
+		ui: { type: 'boolean', default: true },
+		launch: { type: 'string', isMultiple: true, default: [] },
+		session: { type: 'string' },
+		workingDirectory: { type: 'string' },
+		last: { type: 'boolean', default: false },
+	},
+});
+
+const run = async (): Promise<void> => {
+	const [command, ...rest] = cli.input;
+	const main = await import('./main.js');
+	switch (command) {
+		case undefined:
+			if (cli.flags.ui) {
+				throw new CaoError('the panel is not built yet; run `cao-tui --no-ui` for the headless engine');
+			}
+			return main.runHeadless({
+				launch: cli.flags.launch,
+				session: cli.flags.session,
+				workingDirectory: cli.flags.workingDirectory,
+			});
+		case 'output': {
+			const [terminalId] = rest;
+			if (!terminalId) throw new CaoError('output needs a terminal id: cao-tui output TERMINAL [--last]');
+			return main.printOutput(terminalId, cli.flags.last);
+		}
+		default:
+			throw new CaoError(`unknown command '${command}' (see cao-tui --help)`);
+	}
+};
+
+run().catch((error: unknown) => {
+	if (error instanceof CaoError) {
+		process.stderr.write(`cao-tui: ${oneLine(error)}\n`);
+	} else if (process.env.CAO_DEBUG === '1') {
+		process.stderr.write(
+			`cao-tui: internal error: ${error instanceof Error ? error.stack : String(error)}\n`,
+		);
+	} else {
+		process.stderr.write(`cao-tui: internal error: ${oneLine(error)} (CAO_DEBUG=1 shows the stack)\n`);
+	}
+	process.exit(1);
+});

@@ -1,0 +1,46 @@
+/** Where a terminal lives, as recorded in the store: enough to find it again after a restart. */
+export type TerminalRef = { terminalId: string; session: string; window: string };
+
+export type TerminalSpec = TerminalRef & {
+	/** The agent's argument vector; never a shell string. */
+	command: readonly string[];
+	workingDirectory: string;
+	env: Readonly<Record<string, string>>;
+};
+
+/** What a backend reports about one terminal. */
+export type TerminalSink = {
+	/** Decoded output, coalesced (~50 ms, at most 64 KB). */
+	output(data: string): void;
+	/** The agent's process or window went away. */
+	exited(reason: string): void;
+};
+
+/**
+ * A terminal multiplexer as the engine sees it: tmux now, node-pty later. The engine never knows
+ * which one it has.
+ */
+export type TerminalBackend = {
+	readonly kind: 'tmux' | 'pty';
+	/** For humans: which server or mode. */
+	readonly description: string;
+	start(): Promise<void>;
+	/** Creates the terminal with output flowing to `sink` before the agent writes its first byte. */
+	create(spec: TerminalSpec, sink: TerminalSink): Promise<void>;
+	/** Input as a bracketed paste, without submitting it. */
+	paste(ref: TerminalRef, text: string): Promise<void>;
+	/** tmux key names: `Enter`, `Escape`, `C-c`, `Up` … */
+	sendKeys(ref: TerminalRef, keys: readonly string[]): Promise<void>;
+	/** The rendered screen; with `history`, the scrollback too. */
+	capture(ref: TerminalRef, options?: { history?: boolean }): Promise<string>;
+	/** Kills the terminal and stops reading it. */
+	destroy(ref: TerminalRef): Promise<void>;
+	/** Stops reading the terminal and leaves it running. */
+	release(ref: TerminalRef): Promise<void>;
+	listSessions(): Promise<string[]>;
+	/** Releases every terminal; the terminals themselves keep running where the backend allows. */
+	stop(): Promise<void>;
+};
+
+/** Key names the backends accept: tmux's, like `Enter`, `C-c`, `M-x`, `F5`, `BTab`. */
+export const keyNamePattern = /^(?:[CMS]-)*[A-Za-z0-9]{1,10}$/;

@@ -1,0 +1,92 @@
+import type { Paths } from '../config.js';
+import { oneLine } from '../errors.js';
+import { createTmuxRunner } from './backends/tmux.js';
+import { createTmuxBackend } from './backends/tmux-backend.js';
+import type { TerminalBackend } from './backends/types.js';
+import { createEventBus, type EventBus } from './bus.js';
+import { createLogWriter } from './logs/log-writer.js';
+import { createStatusMonitor } from './status/status-monitor.js';
+import { type Db, openDatabase } from './store/database.js';
+import { createInboxRepository } from './store/inbox-repository.js';
+import { createTerminalRepository } from './store/terminal-repository.js';
+import { createSessionService } from './terminals/session-service.js';
+import { createTerminalService } from './terminals/terminal-service.js';
+
+export type EngineOptions = {
+	paths: Paths;
+	tmuxSocket: string | undefined;
+	env?: Readonly<Record<string, string | undefined>>;
+	/** Where a warning goes when the bus itself cannot carry it. */
+	fallbackWarn?: (message: string) => void;
+};
+
+/**
+ * The composition root of everything that is not a view: one bus, one store, one backend and the
+ * services on them. The panel and the headless printer are two views over this.
+ */
+export const createEngine = (options: EngineOptions) => {
+	const { paths } = options;
+	const fallbackWarn = options.fallbackWarn ?? ((message) => process.stderr.write(`cao-tui: ${message}\n`));
+	const bus: EventBus = createEventBus((error, topic) => {
+		const message = `handler for ${topic} failed: ${oneLine(error)}`;
+		// A failing warning handler must not loop back into warnings.
+		if (topic === 'engine.warning') fallbackWarn(message);
+		else warn(message);
+	});
+	const warn = (message: string) => bus.emit('engine.warning', { message, at: Date.now() });
+
+	const db: Db = openDatabase(paths.database);
+	const terminals = createTerminalRepository(db);
+	const inbox = createInboxRepository(db);
+	const backend: TerminalBackend = createTmuxBackend({
+		tmux: createTmuxRunner(options.tmuxSocket),
+		fifoDir: paths.fifos,
+		warn,
+	});
+	const monitor = createStatusMonitor({ bus });
+	const logWriter = createLogWriter({ bus, directory: paths.logs, warn });
+	const terminalService = createTerminalService({
+		bus,
+		backend,
+		monitor,
+		terminals,
+		env: options.env ?? process.env,
+	});
+	const sessions = createSessionService({ backend, terminals, terminalService });
+
+	let started = false;
+	return {
+		bus,
+		backend,
+		monitor,
+		inbox,
+		terminals: terminalService,
+		sessions,
+		logWriter,
+		async start() {
+			await backend.start();
+			monitor.start();
+			logWriter.start();
+			started = true;
+			bus.emit('engine.started', {
+				backend: backend.description,
+				home: paths.home,
+				pid: process.pid,
+				at: Date.now(),
+			});
+		},
+		/** Stops reading and writing; the terminals keep running in tmux. */
+		async stop() {
+			if (started) {
+				started = false;
+				await terminalService.releaseAll();
+				monitor.stop();
+				await logWriter.stop();
+				bus.emit('engine.stopped', { at: Date.now() });
+			}
+			if (db.open) db.close();
+		},
+	};
+};
+
+export type Engine = ReturnType<typeof createEngine>;

@@ -1,0 +1,47 @@
+import type { TerminalStatus } from './status/statuses.js';
+
+/** Payloads of the `terminal.{id}.*` topics, keyed by the last topic segment. */
+export type TerminalEvents = {
+	/** Raw output, coalesced (~50 ms, at most 64 KB), decoded as whole UTF-8 characters. */
+	output: { terminalId: string; data: string; at: number };
+	status: {
+		terminalId: string;
+		status: TerminalStatus;
+		previous: TerminalStatus;
+		/** Id of the detection rule that decided the status: the evidence. */
+		rule: string;
+		/** The screen line that rule matched. */
+		line: string;
+		at: number;
+	};
+	created: {
+		terminalId: string;
+		session: string;
+		window: string;
+		provider: string;
+		profile: string | null;
+		workingDirectory: string;
+		at: number;
+	};
+	exited: { terminalId: string; reason: string; at: number };
+};
+
+/** Engine-wide notices that are not about one terminal. */
+export type EngineEvents = {
+	started: { backend: string; home: string; pid: number; at: number };
+	stopped: { at: number };
+	/** Something degraded but the engine runs on (a log write failed, a handler threw). */
+	warning: { message: string; at: number };
+};
+
+export type EventMap = {
+	[K in keyof TerminalEvents as `terminal.${string}.${K}`]: TerminalEvents[K];
+} & {
+	[K in keyof EngineEvents as `engine.${K}`]: EngineEvents[K];
+};
+
+export type Topic = keyof EventMap & string;
+
+/** The topic of one terminal's event, typed by its kind. */
+export const terminalTopic = <K extends keyof TerminalEvents>(terminalId: string, kind: K) =>
+	`terminal.${terminalId}.${kind}` as const;

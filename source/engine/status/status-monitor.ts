@@ -1,0 +1,152 @@
+import type { DetectContext, Detection, Provider } from '../../providers/types.js';
+import type { EventBus, Unsubscribe } from '../bus.js';
+import { terminalTopic } from '../events.js';
+import { readyStatuses, type TerminalStatus } from './statuses.js';
+
+export const bufferLimit = 32 * 1024;
+export const quietWindowMs = 200;
+
+export type StatusSnapshot = { status: TerminalStatus; rule: string; line: string; at: number };
+
+type TerminalState = {
+	provider: Provider;
+	profile: string | null;
+	buffer: string;
+	status: TerminalStatus;
+	rule: string;
+	line: string;
+	at: number;
+	/** Input was sent and no ready status has come since: the latch is open. */
+	afterInput: boolean;
+	quietTimer: NodeJS.Timeout | undefined;
+};
+
+export type StatusMonitorOptions = {
+	bus: EventBus;
+	now?: () => number;
+	quietWindowMs?: number;
+};
+
+/**
+ * Whether `next` may replace `current`. A ready status is latched: repaint noise cannot turn it
+ * back into processing or unknown until new input is sent, and completed does not fall back to
+ * idle (the reply is still on screen). Unknown never replaces a known status.
+ */
+export const acceptTransition = (
+	current: TerminalStatus,
+	next: TerminalStatus,
+	afterInput: boolean,
+): boolean => {
+	if (next === current || next === 'unknown') return false;
+	if (afterInput || !readyStatuses.has(current)) return true;
+	if (next === 'processing') return false;
+	return !(current === 'completed' && next === 'idle');
+};
+
+/**
+ * Derives each terminal's status from its output stream. Detection runs on the first chunk after
+ * a quiet spell (so "processing" shows at once) and again once output has been quiet for the
+ * quiet window (so the final screen decides "completed"), never on every chunk.
+ */
+export const createStatusMonitor = (options: StatusMonitorOptions) => {
+	const { bus } = options;
+	const now = options.now ?? Date.now;
+	const quietMs = options.quietWindowMs ?? quietWindowMs;
+	const terminals = new Map<string, TerminalState>();
+
+	const detectNow = (id: string, state: TerminalState) => {
+		const context: DetectContext = { afterInput: state.afterInput, profile: state.profile };
+		const detection: Detection = state.provider.detect(state.buffer, context);
+		if (!acceptTransition(state.status, detection.status, state.afterInput)) return;
+		const previous = state.status;
+		state.status = detection.status;
+		state.rule = detection.rule;
+		state.line = detection.line;
+		state.at = now();
+		if (readyStatuses.has(detection.status)) state.afterInput = false;
+		bus.emit(terminalTopic(id, 'status'), {
+			terminalId: id,
+			status: state.status,
+			previous,
+			rule: state.rule,
+			line: state.line,
+			at: state.at,
+		});
+	};
+
+	const onOutput = (id: string, data: string) => {
+		const state = terminals.get(id);
+		if (!state) return;
+		const combined = state.buffer + data;
+		state.buffer = combined.length > bufferLimit ? combined.slice(-bufferLimit) : combined;
+		if (state.quietTimer) {
+			// Still streaming: push the quiet deadline back without allocating a new timer.
+			state.quietTimer.refresh();
+			return;
+		}
+		detectNow(id, state);
+		state.quietTimer = setTimeout(() => {
+			state.quietTimer = undefined;
+			if (terminals.get(id) === state) detectNow(id, state);
+		}, quietMs);
+	};
+
+	let unsubscribe: Unsubscribe | undefined;
+
+	const stateOf = (id: string): TerminalState | undefined => terminals.get(id);
+
+	return {
+		/** Starts listening to `terminal.*.output`. */
+		start() {
+			unsubscribe ??= bus.on('terminal.*.output', (event) => onOutput(event.terminalId, event.data));
+		},
+		stop() {
+			unsubscribe?.();
+			unsubscribe = undefined;
+			for (const state of terminals.values()) clearTimeout(state.quietTimer);
+		},
+		register(id: string, provider: Provider, profile: string | null = null) {
+			terminals.set(id, {
+				provider,
+				profile,
+				buffer: '',
+				status: 'unknown',
+				rule: 'initial',
+				line: '',
+				at: now(),
+				afterInput: false,
+				quietTimer: undefined,
+			});
+		},
+		getStatus(id: string): StatusSnapshot | undefined {
+			const state = stateOf(id);
+			return state && { status: state.status, rule: state.rule, line: state.line, at: state.at };
+		},
+		getBuffer(id: string): string | undefined {
+			return stateOf(id)?.buffer;
+		},
+		/** Empties the buffer; the status and the latch stay as they are. */
+		clearBuffer(id: string) {
+			const state = stateOf(id);
+			if (state) state.buffer = '';
+		},
+		/** Opens the latch: the next turn may go through processing again. */
+		notifyInputSent(id: string) {
+			const state = stateOf(id);
+			if (state) state.afterInput = true;
+		},
+		/** Back to unknown with an empty buffer, as if just registered. */
+		reset(id: string) {
+			const state = stateOf(id);
+			if (!state) return;
+			clearTimeout(state.quietTimer);
+			this.register(id, state.provider, state.profile);
+		},
+		forget(id: string) {
+			clearTimeout(stateOf(id)?.quietTimer);
+			terminals.delete(id);
+		},
+	};
+};
+
+export type StatusMonitor = ReturnType<typeof createStatusMonitor>;

@@ -1,0 +1,63 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+
+export type Db = Database.Database;
+
+/**
+ * Schema changes in order; `PRAGMA user_version` records how many have run. Never edit a
+ * migration that has shipped: add a new one.
+ */
+const migrations: readonly string[] = [
+	`CREATE TABLE terminals (
+		id TEXT PRIMARY KEY,
+		session TEXT NOT NULL,
+		window TEXT NOT NULL,
+		provider TEXT NOT NULL,
+		profile TEXT,
+		working_directory TEXT NOT NULL,
+		caller_id TEXT,
+		created_at INTEGER NOT NULL,
+		last_active_at INTEGER NOT NULL,
+		last_status TEXT NOT NULL DEFAULT 'unknown',
+		exited_at INTEGER
+	);
+	CREATE INDEX terminals_session ON terminals(session);
+	CREATE TABLE inbox_messages (
+		id INTEGER PRIMARY KEY AUTOINCREMENT,
+		sender_id TEXT NOT NULL,
+		receiver_id TEXT NOT NULL,
+		body TEXT NOT NULL,
+		status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'delivered', 'failed')),
+		created_at INTEGER NOT NULL,
+		delivered_at INTEGER,
+		error TEXT
+	);
+	CREATE INDEX inbox_receiver_status ON inbox_messages(receiver_id, status, id);`,
+];
+
+export const schemaVersion = migrations.length;
+
+export const openDatabase = (file: string): Db => {
+	mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+	const db = new Database(file);
+	db.pragma('journal_mode = WAL');
+	// Other processes (the CLI's one-shot commands) share the file: wait rather than fail.
+	db.pragma('busy_timeout = 5000');
+	db.pragma('foreign_keys = ON');
+	migrate(db);
+	return db;
+};
+
+const migrate = (db: Db): void => {
+	const current = db.pragma('user_version', { simple: true }) as number;
+	if (current > migrations.length) {
+		throw new Error(`database schema version ${current} is newer than this cao-tui (${migrations.length})`);
+	}
+	for (let version = current; version < migrations.length; version++) {
+		db.transaction(() => {
+			db.exec(migrations[version] as string);
+			db.pragma(`user_version = ${version + 1}`);
+		}).immediate();
+	}
+};

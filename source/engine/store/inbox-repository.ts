@@ -1,0 +1,72 @@
+import type { Db } from './database.js';
+
+export const messageStatuses = ['pending', 'delivered', 'failed'] as const;
+export type MessageStatus = (typeof messageStatuses)[number];
+
+export type InboxMessage = {
+	id: number;
+	senderId: string;
+	receiverId: string;
+	body: string;
+	status: MessageStatus;
+	createdAt: number;
+	deliveredAt: number | null;
+	error: string | null;
+};
+
+type Row = {
+	id: number;
+	sender_id: string;
+	receiver_id: string;
+	body: string;
+	status: MessageStatus;
+	created_at: number;
+	delivered_at: number | null;
+	error: string | null;
+};
+
+const fromRow = (row: Row): InboxMessage => ({
+	id: row.id,
+	senderId: row.sender_id,
+	receiverId: row.receiver_id,
+	body: row.body,
+	status: row.status,
+	createdAt: row.created_at,
+	deliveredAt: row.delivered_at,
+	error: row.error,
+});
+
+export type InboxRepository = ReturnType<typeof createInboxRepository>;
+
+export const createInboxRepository = (db: Db) => {
+	const insert = db.prepare(
+		`INSERT INTO inbox_messages (sender_id, receiver_id, body, status, created_at)
+		VALUES (?, ?, ?, 'pending', ?)`,
+	);
+	const byId = db.prepare('SELECT * FROM inbox_messages WHERE id = ?');
+	const forReceiver = db.prepare(
+		'SELECT * FROM inbox_messages WHERE receiver_id = ? AND status = ? ORDER BY id',
+	);
+	const markDelivered = db.prepare(
+		`UPDATE inbox_messages SET status = 'delivered', delivered_at = ?
+		WHERE id = ? AND status = 'pending'`,
+	);
+	const markFailed = db.prepare(`UPDATE inbox_messages SET status = 'failed', error = ? WHERE id = ?`);
+
+	return {
+		enqueue(senderId: string, receiverId: string, body: string, at: number): InboxMessage {
+			const { lastInsertRowid } = insert.run(senderId, receiverId, body, at);
+			return fromRow(byId.get(lastInsertRowid) as Row);
+		},
+		list(receiverId: string, status: MessageStatus): InboxMessage[] {
+			return (forReceiver.all(receiverId, status) as Row[]).map(fromRow);
+		},
+		/** Marks pending messages delivered in one transaction; returns those it changed. */
+		markDelivered: db.transaction((ids: readonly number[], at: number): number[] =>
+			ids.filter((id) => markDelivered.run(at, id).changes === 1),
+		),
+		markFailed(id: number, error: string): void {
+			markFailed.run(error, id);
+		},
+	};
+};

@@ -1,0 +1,250 @@
+import { randomBytes } from 'node:crypto';
+import { statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { CaoError, oneLine, TerminalNotFoundError, ValidationError } from '../../errors.js';
+import { getProvider } from '../../providers/registry.js';
+import { lastNonBlank, normalizeStream } from '../../providers/text.js';
+import type { Detection, InitializeContext } from '../../providers/types.js';
+import type { TerminalBackend, TerminalRef } from '../backends/types.js';
+import type { EventBus } from '../bus.js';
+import { terminalTopic } from '../events.js';
+import type { StatusMonitor } from '../status/status-monitor.js';
+import type { TerminalStatus } from '../status/statuses.js';
+import type { TerminalRecord, TerminalRepository } from '../store/terminal-repository.js';
+import { assertEnv, assertTerminalId, sanitizeInput, sessionName } from './validation.js';
+
+export type CreateTerminalOptions = {
+	provider: string;
+	profile?: string | null;
+	/** Joins this session (created if missing); default: a new session `cao-{id}`. */
+	session?: string;
+	workingDirectory?: string;
+	env?: Record<string, string>;
+	/** The terminal that asked for this one (a supervisor), for replies. */
+	callerId?: string | null;
+	/** Extra arguments for the agent CLI. */
+	args?: readonly string[];
+};
+
+export type TerminalServiceOptions = {
+	bus: EventBus;
+	backend: TerminalBackend;
+	monitor: StatusMonitor;
+	terminals: TerminalRepository;
+	/** The engine's environment, which providers may forward settings from. */
+	env: Readonly<Record<string, string | undefined>>;
+	now?: () => number;
+};
+
+export class InitTimeoutError extends CaoError {
+	override readonly name = 'InitTimeoutError';
+}
+
+const refOf = (record: TerminalRecord): TerminalRef => ({
+	terminalId: record.id,
+	session: record.session,
+	window: record.window,
+});
+
+const directoryOf = (path: string): string => {
+	const full = resolve(path);
+	let isDirectory = false;
+	try {
+		isDirectory = statSync(full).isDirectory();
+	} catch {
+		// Reported below with the same message as a file.
+	}
+	if (!isDirectory)
+		throw new ValidationError(`working directory '${full}' does not exist or is not a folder`);
+	return full;
+};
+
+export const createTerminalService = (options: TerminalServiceOptions) => {
+	const { bus, backend, monitor, terminals } = options;
+	const now = options.now ?? Date.now;
+
+	bus.on('terminal.*.status', ({ terminalId, status, at }) => terminals.setStatus(terminalId, status, at));
+
+	const requireLive = (id: string): TerminalRecord => {
+		const record = terminalIdOk(id) ? terminals.get(id) : undefined;
+		if (!record || record.exitedAt !== null) throw new TerminalNotFoundError(id);
+		return record;
+	};
+
+	const terminalIdOk = (id: string) => {
+		try {
+			assertTerminalId(id);
+			return true;
+		} catch {
+			return false;
+		}
+	};
+
+	const exited = (id: string, reason: string) => {
+		monitor.forget(id);
+		terminals.markExited(id, now());
+		bus.emit(terminalTopic(id, 'exited'), { terminalId: id, reason, at: now() });
+	};
+
+	/** Resolves when the terminal's status is one of `statuses`; rejects on timeout or exit. */
+	const waitForStatus = (id: string, statuses: readonly TerminalStatus[], timeoutMs: number) =>
+		new Promise<Detection>((resolvePromise, reject) => {
+			const current = monitor.getStatus(id);
+			if (current && statuses.includes(current.status)) return resolvePromise(current);
+			const cleanup = () => {
+				clearTimeout(timer);
+				offStatus();
+				offExit();
+			};
+			const timer = setTimeout(() => {
+				cleanup();
+				reject(
+					new InitTimeoutError(
+						`terminal ${id} did not reach ${statuses.join(' or ')} within ${timeoutMs / 1000}s (status: ${monitor.getStatus(id)?.status ?? 'gone'})`,
+					),
+				);
+			}, timeoutMs);
+			const offStatus = bus.on(terminalTopic(id, 'status'), (event) => {
+				if (!statuses.includes(event.status)) return;
+				cleanup();
+				resolvePromise(event);
+			});
+			const offExit = bus.on(terminalTopic(id, 'exited'), (event) => {
+				cleanup();
+				reject(
+					new CaoError(`terminal ${id} exited (${event.reason}) before reaching ${statuses.join(' or ')}`),
+				);
+			});
+		});
+
+	/** The last lines of a terminal's screen, for error messages; empty when it cannot be read. */
+	const screenTail = async (ref: TerminalRef, count = 3): Promise<string> => {
+		try {
+			return lastNonBlank(normalizeStream(await backend.capture(ref)).lines, count)
+				.map((line) => line.trim())
+				.join(' ⏎ ');
+		} catch {
+			return '';
+		}
+	};
+
+	const create = async (request: CreateTerminalOptions): Promise<TerminalRecord> => {
+		const provider = getProvider(request.provider);
+		const workingDirectory = directoryOf(request.workingDirectory ?? process.cwd());
+		const env = assertEnv(request.env ?? {});
+		const id = randomBytes(4).toString('hex');
+		const profile = request.profile ?? null;
+		const record: TerminalRecord = {
+			id,
+			session: sessionName(request.session ?? id),
+			window: `${(profile ?? provider.name).replace(/[^A-Za-z0-9_-]/g, '_')}-${id}`,
+			provider: provider.name,
+			profile,
+			workingDirectory,
+			callerId: request.callerId ?? null,
+			createdAt: now(),
+			lastActiveAt: now(),
+			lastStatus: 'unknown',
+			exitedAt: null,
+		};
+		const launch = provider.launchCommand({ profile, args: request.args ?? [], env: options.env });
+		const ref = refOf(record);
+		terminals.insert(record);
+		monitor.register(id, provider, profile);
+		let created = false;
+		try {
+			await backend.create(
+				{
+					...ref,
+					command: launch.command,
+					workingDirectory,
+					env: { ...launch.env, ...env, CAO_TERMINAL_ID: id },
+				},
+				{
+					output: (data) => bus.emit(terminalTopic(id, 'output'), { terminalId: id, data, at: now() }),
+					exited: (reason) => exited(id, reason),
+				},
+			);
+			created = true;
+			bus.emit(terminalTopic(id, 'created'), {
+				terminalId: id,
+				session: record.session,
+				window: record.window,
+				provider: provider.name,
+				profile,
+				workingDirectory,
+				at: record.createdAt,
+			});
+			const context: InitializeContext = {
+				waitForStatus: (statuses, timeoutMs) => waitForStatus(id, statuses, timeoutMs),
+				sendKeys: (keys) => backend.sendKeys(ref, keys),
+				paste: (text) => backend.paste(ref, text),
+			};
+			await provider.initialize(context);
+			return { ...record, lastStatus: monitor.getStatus(id)?.status ?? 'unknown' };
+		} catch (error) {
+			const tail = created ? await screenTail(ref) : '';
+			await backend.destroy(ref).catch(() => {});
+			monitor.forget(id);
+			terminals.remove(id);
+			const reason = `${provider.name} terminal failed to start: ${oneLine(error)}${tail ? `; last screen lines: ${tail}` : ''}`;
+			if (created) bus.emit(terminalTopic(id, 'exited'), { terminalId: id, reason, at: now() });
+			throw error instanceof CaoError && !created ? error : new CaoError(reason);
+		}
+	};
+
+	const sendInput = async (id: string, text: string): Promise<void> => {
+		const record = requireLive(id);
+		const clean = sanitizeInput(text);
+		const { input } = getProvider(record.provider);
+		// Open the latch and start a fresh buffer before the echo of this input can arrive.
+		monitor.notifyInputSent(id);
+		monitor.clearBuffer(id);
+		await backend.paste(refOf(record), clean);
+		if (input.submitDelayMs > 0) await delay(input.submitDelayMs);
+		await backend.sendKeys(
+			refOf(record),
+			Array.from({ length: input.enterCount }, () => 'Enter'),
+		);
+		terminals.touch(id, now());
+	};
+
+	return {
+		create,
+		waitForStatus,
+		sendInput,
+		async sendKeys(id: string, keys: readonly string[]) {
+			await backend.sendKeys(refOf(requireLive(id)), keys);
+		},
+		/** The whole scrollback, or the agent's last reply as its provider extracts it. */
+		async getOutput(id: string, mode: 'full' | 'last' = 'full'): Promise<string> {
+			const record = requireLive(id);
+			const screen = await backend.capture(refOf(record), { history: true });
+			return mode === 'last' ? getProvider(record.provider).extractLastReply(screen) : screen;
+		},
+		get(id: string): TerminalRecord {
+			const record = requireLive(id);
+			return { ...record, lastStatus: monitor.getStatus(id)?.status ?? record.lastStatus };
+		},
+		list(): TerminalRecord[] {
+			return terminals.listLive().map((record) => ({
+				...record,
+				lastStatus: monitor.getStatus(record.id)?.status ?? record.lastStatus,
+			}));
+		},
+		async remove(id: string): Promise<void> {
+			const record = requireLive(id);
+			await backend.destroy(refOf(record));
+			monitor.forget(id);
+			terminals.remove(id);
+			bus.emit(terminalTopic(id, 'exited'), { terminalId: id, reason: 'deleted', at: now() });
+		},
+		/** Stops reading every terminal; they keep running. */
+		async releaseAll(): Promise<void> {
+			await backend.stop();
+		},
+	};
+};
+
+export type TerminalService = ReturnType<typeof createTerminalService>;

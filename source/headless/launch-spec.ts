@@ -1,0 +1,10 @@
+import { ValidationError } from '../errors.js';
+
+/** `--launch PROVIDER[:PROFILE]` */
+export const parseLaunchSpec = (spec: string): { provider: string; profile: string | null } => {
+	const match = /^([a-z0-9_]+)(?::([A-Za-z0-9_-]{1,64}))?$/.exec(spec);
+	if (!match?.[1]) {
+		throw new ValidationError(`invalid --launch '${spec}': expected PROVIDER or PROVIDER:PROFILE`);
+	}
+	return { provider: match[1], profile: match[2] ?? null };
+};

@@ -1,0 +1,78 @@
+import { fileURLToPath } from 'node:url';
+import { findLastIndex, lastNonBlank, normalizeStream } from './text.js';
+import type { Detection, Provider } from './types.js';
+
+export const fakeAgentScript = fileURLToPath(new URL('../../fixtures/fake-agent.mjs', import.meta.url));
+
+// "❯ " or "❯ typed text" — the input prompt.
+const promptLine = /^❯(?: |$)/;
+// "⠋ Thinking… (2s · esc to interrupt)" — the spinner while it works.
+const spinnerLine = /^[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] .*esc to interrupt/;
+// "? Allow fake-agent to write notes.txt? (y/n)" — a permission question.
+const questionLine = /\(y\/n\)\s*$/;
+// "● Echo: hello" — the first line of a reply.
+const replyLine = /^● /;
+// "✗ Error: simulated failure"
+const errorLine = /^✗ Error:/;
+
+const isPrompt = (line: string) => promptLine.test(line);
+
+export const fakeProvider: Provider = {
+	name: 'fake',
+	input: {
+		submitDelayMs: 50,
+		enterCount: 1,
+		acceptsInputWhileProcessing: false,
+		exit: { text: '!exit' },
+	},
+	initTimeoutMs: 10_000,
+
+	launchCommand({ args, env }) {
+		const forwarded = Object.fromEntries(
+			Object.entries(env).filter(
+				(entry): entry is [string, string] => entry[0].startsWith('FAKE_AGENT_') && entry[1] !== undefined,
+			),
+		);
+		return { command: [process.execPath, fakeAgentScript, ...args], env: forwarded };
+	},
+
+	async initialize(context) {
+		await context.waitForStatus(['idle'], this.initTimeoutMs);
+	},
+
+	detect(buffer): Detection {
+		const { lines } = normalizeStream(buffer);
+		const [last = ''] = lastNonBlank(lines, 1);
+		const lastIndex = lines.lastIndexOf(last);
+		if (isPrompt(last)) {
+			// The turn is everything since the prompt before this one.
+			const turn = lines.slice(findLastIndex(lines, isPrompt, lastIndex) + 1, lastIndex);
+			const error = turn.find((line) => errorLine.test(line));
+			if (error) return { status: 'error', rule: 'fake.error', line: error };
+			const reply = turn.find((line) => replyLine.test(line));
+			if (reply) return { status: 'completed', rule: 'fake.reply-then-prompt', line: reply };
+			return { status: 'idle', rule: 'fake.prompt', line: last };
+		}
+		if (spinnerLine.test(last)) return { status: 'processing', rule: 'fake.spinner', line: last };
+		if (questionLine.test(last)) {
+			return { status: 'waiting_user_answer', rule: 'fake.question', line: last };
+		}
+		// A reply still streaming: a reply line since the last prompt, and no prompt after it.
+		const sincePrompt = lines.slice(findLastIndex(lines, isPrompt) + 1);
+		const streaming = sincePrompt.find((line) => replyLine.test(line));
+		if (streaming) return { status: 'processing', rule: 'fake.streaming', line: last };
+		return { status: 'unknown', rule: 'fake.none', line: last };
+	},
+
+	extractLastReply(screen) {
+		const lines = normalizeStream(screen).lines;
+		const end = findLastIndex(lines, isPrompt);
+		const start = findLastIndex(lines, (line) => replyLine.test(line), end === -1 ? undefined : end);
+		if (start === -1) return '';
+		const reply = lines.slice(start, end === -1 ? undefined : end);
+		return reply
+			.map((line, index) => (index === 0 ? line.slice(2) : line.replace(/^ {2}/, '')))
+			.join('\n')
+			.trim();
+	},
+};
