@@ -37,7 +37,7 @@ export const fakeProvider: Provider = {
 	},
 
 	async initialize(context) {
-		await context.waitForStatus(['idle'], this.initTimeoutMs);
+		await context.waitForStatus(['idle'], context.timeoutMs);
 	},
 
 	detect(buffer): Detection {

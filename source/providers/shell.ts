@@ -22,7 +22,7 @@ export const shellProvider: Provider = {
 	},
 
 	async initialize(context) {
-		await context.waitForStatus(['idle'], this.initTimeoutMs);
+		await context.waitForStatus(['idle'], context.timeoutMs);
 	},
 
 	detect(buffer, context): Detection {

@@ -22,6 +22,8 @@ export type LaunchCommand = { command: string[]; env: Record<string, string> };
 
 /** What `initialize()` may do with its terminal. */
 export type InitializeContext = {
+	/** How long the CLI may take to reach idle: the provider's own figure unless the caller set one. */
+	timeoutMs: number;
 	waitForStatus(statuses: readonly TerminalStatus[], timeoutMs: number): Promise<Detection>;
 	sendKeys(keys: readonly string[]): Promise<void>;
 	paste(text: string): Promise<void>;
@@ -44,7 +46,7 @@ export type InputTuning = {
 export type Provider = {
 	readonly name: string;
 	readonly input: InputTuning;
-	/** How long `initialize` may take to reach idle. */
+	/** How long `initialize` may take to reach idle, by default. */
 	readonly initTimeoutMs: number;
 	launchCommand(options: LaunchOptions): LaunchCommand;
 	initialize(context: InitializeContext): Promise<void>;

@@ -123,6 +123,18 @@ export const createTmuxBackend = (options: TmuxBackendOptions): TerminalBackend 
 		if (!watcher) await startWatcher();
 	};
 
+	const sessionQueues = new Map<string, Promise<unknown>>();
+	const inSession = <T>(session: string, task: () => Promise<T>): Promise<T> => {
+		const previous = sessionQueues.get(session) ?? Promise.resolve();
+		const result = previous.then(task, task);
+		const tail = result.catch(() => {});
+		sessionQueues.set(session, tail);
+		void tail.then(() => {
+			if (sessionQueues.get(session) === tail) sessionQueues.delete(session);
+		});
+		return result;
+	};
+
 	const sessionExists = async (session: string) => {
 		try {
 			await tmux.run(['has-session', '-t', `=${session}`]);
@@ -153,14 +165,14 @@ export const createTmuxBackend = (options: TmuxBackendOptions): TerminalBackend 
 				onError: (error) => warn(`terminal ${spec.terminalId}: ${error.message}`),
 			});
 			const env = Object.entries(spec.env).flatMap(([key, value]) => ['-e', `${key}=${value}`]);
-			const where = (await sessionExists(spec.session))
-				? ['new-window', '-d', '-t', `=${spec.session}:`]
-				: ['new-session', '-d', '-s', spec.session, '-x', String(size.columns), '-y', String(size.rows)];
 			// One tmux invocation runs both commands before the server reads the new pane, so
 			// pipe-pane is attached before the agent's first byte. `env` makes tmux exec the argv
 			// directly even when it has a single word (tmux runs a lone word through sh -c).
-			try {
-				const output = await tmux.run([
+			const open = async () => {
+				const where = (await sessionExists(spec.session))
+					? ['new-window', '-d', '-t', `=${spec.session}:`]
+					: ['new-session', '-d', '-s', spec.session, '-x', String(size.columns), '-y', String(size.rows)];
+				return tmux.run([
 					...where,
 					'-n',
 					spec.window,
@@ -179,6 +191,10 @@ export const createTmuxBackend = (options: TmuxBackendOptions): TerminalBackend 
 					tmuxTarget(spec),
 					pipeCommand(fifo),
 				]);
+			};
+			try {
+				// Terminals created at once in one session must not both try to create the session.
+				const output = await inSession(spec.session, open);
 				const windowId = output.trim().split('\n')[0] ?? '';
 				attached.set(spec.terminalId, { ref: spec, windowId, reader, sink });
 			} catch (error) {

@@ -5,6 +5,8 @@ import { readyStatuses, type TerminalStatus } from './statuses.js';
 
 export const bufferLimit = 32 * 1024;
 export const quietWindowMs = 200;
+/** Least time between detections while a turn has been asked for but not yet seen to start. */
+export const turnStartDetectMs = 100;
 
 export type StatusSnapshot = { status: TerminalStatus; rule: string; line: string; at: number };
 
@@ -19,6 +21,7 @@ type TerminalState = {
 	/** Input was sent and no ready status has come since: the latch is open. */
 	afterInput: boolean;
 	quietTimer: NodeJS.Timeout | undefined;
+	lastDetectAt: number;
 };
 
 export type StatusMonitorOptions = {
@@ -46,7 +49,8 @@ export const acceptTransition = (
 /**
  * Derives each terminal's status from its output stream. Detection runs on the first chunk after
  * a quiet spell (so "processing" shows at once) and again once output has been quiet for the
- * quiet window (so the final screen decides "completed"), never on every chunk.
+ * quiet window (so the final screen decides "completed"), not on every chunk; only between an
+ * input and the first sign of the turn starting does it look at chunks as they come (throttled).
  */
 export const createStatusMonitor = (options: StatusMonitorOptions) => {
 	const { bus } = options;
@@ -55,6 +59,7 @@ export const createStatusMonitor = (options: StatusMonitorOptions) => {
 	const terminals = new Map<string, TerminalState>();
 
 	const detectNow = (id: string, state: TerminalState) => {
+		state.lastDetectAt = now();
 		const context: DetectContext = { afterInput: state.afterInput, profile: state.profile };
 		const detection: Detection = state.provider.detect(state.buffer, context);
 		if (!acceptTransition(state.status, detection.status, state.afterInput)) return;
@@ -82,6 +87,10 @@ export const createStatusMonitor = (options: StatusMonitorOptions) => {
 		if (state.quietTimer) {
 			// Still streaming: push the quiet deadline back without allocating a new timer.
 			state.quietTimer.refresh();
+			// Right after input the first chunk is often only the echo; the spinner follows without a
+			// pause, so look again (throttled) until the turn is seen to start.
+			const turnPending = state.afterInput && state.status !== 'processing';
+			if (turnPending && now() - state.lastDetectAt >= turnStartDetectMs) detectNow(id, state);
 			return;
 		}
 		detectNow(id, state);
@@ -116,6 +125,7 @@ export const createStatusMonitor = (options: StatusMonitorOptions) => {
 				at: now(),
 				afterInput: false,
 				quietTimer: undefined,
+				lastDetectAt: 0,
 			});
 		},
 		getStatus(id: string): StatusSnapshot | undefined {

@@ -25,6 +25,8 @@ export type CreateTerminalOptions = {
 	callerId?: string | null;
 	/** Extra arguments for the agent CLI. */
 	args?: readonly string[];
+	/** Overrides the provider's time to reach idle. */
+	initTimeoutMs?: number;
 };
 
 export type TerminalServiceOptions = {
@@ -177,6 +179,7 @@ export const createTerminalService = (options: TerminalServiceOptions) => {
 				at: record.createdAt,
 			});
 			const context: InitializeContext = {
+				timeoutMs: request.initTimeoutMs ?? provider.initTimeoutMs,
 				waitForStatus: (statuses, timeoutMs) => waitForStatus(id, statuses, timeoutMs),
 				sendKeys: (keys) => backend.sendKeys(ref, keys),
 				paste: (text) => backend.paste(ref, text),
@@ -214,8 +217,12 @@ export const createTerminalService = (options: TerminalServiceOptions) => {
 		create,
 		waitForStatus,
 		sendInput,
+		/** Keys such as `y` or `Escape` answer or interrupt the agent: like input, they open the latch. */
 		async sendKeys(id: string, keys: readonly string[]) {
-			await backend.sendKeys(refOf(requireLive(id)), keys);
+			const record = requireLive(id);
+			monitor.notifyInputSent(id);
+			await backend.sendKeys(refOf(record), keys);
+			terminals.touch(id, now());
 		},
 		/** The whole scrollback, or the agent's last reply as its provider extracts it. */
 		async getOutput(id: string, mode: 'full' | 'last' = 'full'): Promise<string> {

@@ -1,0 +1,151 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openDatabase } from '../../../source/engine/store/database.js';
+import { createTerminalRepository } from '../../../source/engine/store/terminal-repository.js';
+import { CaoError } from '../../../source/errors.js';
+import { startTestEngine, type TestEngine } from '../../helpers/engine.js';
+import { hasTmux, windowNames } from '../../helpers/sandbox.js';
+import { nextEvent, waitFor } from '../../helpers/wait-for.js';
+
+describe.skipIf(!hasTmux)('terminal service on real tmux', () => {
+	let t: TestEngine;
+	beforeEach(async () => {
+		t = await startTestEngine();
+	});
+	afterEach(async () => {
+		await t.dispose();
+	});
+
+	it('takes a fake agent through unknown → idle → processing → completed and extracts the reply', async () => {
+		const terminal = await t.engine.terminals.create({ provider: 'fake' });
+		expect(terminal.lastStatus).toBe('idle');
+		expect(t.statuses(terminal.id)).toEqual(['idle']);
+		const idle = t.events.find((event) => event.topic === `terminal.${terminal.id}.status`);
+		expect(idle).toMatchObject({ previous: 'unknown', rule: 'fake.prompt', line: '❯' });
+
+		const completed = nextEvent(
+			t.engine.bus,
+			`terminal.${terminal.id}.status`,
+			(e) => e.status === 'completed',
+		);
+		await t.engine.terminals.sendInput(terminal.id, 'hello there');
+		expect(await completed).toMatchObject({ previous: 'processing', line: '● Echo: hello there' });
+		expect(t.statuses(terminal.id)).toEqual(['idle', 'processing', 'completed']);
+		expect(await t.engine.terminals.getOutput(terminal.id, 'last')).toBe('Echo: hello there');
+		expect(await t.engine.terminals.getOutput(terminal.id, 'full')).toContain('Fake Agent');
+
+		// A second turn goes through the same sequence.
+		const again = nextEvent(t.engine.bus, `terminal.${terminal.id}.status`, (e) => e.status === 'completed');
+		await t.engine.terminals.sendInput(terminal.id, 'second\nturn');
+		await again;
+		expect(t.statuses(terminal.id)).toEqual(['idle', 'processing', 'completed', 'processing', 'completed']);
+		expect(await t.engine.terminals.getOutput(terminal.id, 'last')).toBe('Echo: second turn');
+	});
+
+	it('detects a permission question, an error and an exit', async () => {
+		const terminal = await t.engine.terminals.create({ provider: 'fake' });
+		const status = (wanted: string) =>
+			nextEvent(t.engine.bus, `terminal.${terminal.id}.status`, (e) => e.status === wanted);
+
+		const waiting = status('waiting_user_answer');
+		await t.engine.terminals.sendInput(terminal.id, '!ask');
+		expect((await waiting).line).toContain('(y/n)');
+		const granted = status('completed');
+		await t.engine.terminals.sendKeys(terminal.id, ['y']);
+		await granted;
+		expect(await t.engine.terminals.getOutput(terminal.id, 'last')).toBe(
+			'Permission granted: wrote notes.txt',
+		);
+
+		const failed = status('error');
+		await t.engine.terminals.sendInput(terminal.id, '!error');
+		expect((await failed).line).toBe('✗ Error: simulated failure');
+
+		const exited = nextEvent(t.engine.bus, `terminal.${terminal.id}.exited`);
+		await t.engine.terminals.sendInput(terminal.id, '!exit');
+		expect((await exited).reason).toBe('window closed');
+		expect(t.fifos()).toEqual([]);
+		expect(() => t.engine.terminals.get(terminal.id)).toThrow(`unknown terminal '${terminal.id}'`);
+	});
+
+	it('does not flap while a long reply streams or pauses mid-reply', async () => {
+		const terminal = await t.engine.terminals.create({ provider: 'fake' });
+		for (const input of ['!long', '!pause']) {
+			const done = nextEvent(t.engine.bus, `terminal.${terminal.id}.status`, (e) => e.status === 'completed');
+			await t.engine.terminals.sendInput(terminal.id, input);
+			await done;
+		}
+		expect(t.statuses(terminal.id)).toEqual(['idle', 'processing', 'completed', 'processing', 'completed']);
+		const reply = await t.engine.terminals.getOutput(terminal.id, 'last');
+		expect(reply).toBe('First half of the answer,\nand the second half.');
+	});
+
+	it('creates 20 terminals in parallel, all reaching idle', async () => {
+		const created = await Promise.all(
+			Array.from({ length: 20 }, () => t.engine.terminals.create({ provider: 'fake', session: 'crowd' })),
+		);
+		expect(new Set(created.map((terminal) => terminal.id)).size).toBe(20);
+		for (const terminal of created) expect(t.engine.monitor.getStatus(terminal.id)?.status).toBe('idle');
+		expect(windowNames(t.sandbox).filter((name) => name.startsWith('fake-'))).toHaveLength(20);
+		const sessions = await t.engine.sessions.list();
+		expect(sessions.find((session) => session.name === 'cao-crowd')?.terminals).toHaveLength(20);
+		expect(await t.engine.sessions.remove('crowd')).toBe(20);
+		await waitFor(() => windowNames(t.sandbox).every((name) => !name.startsWith('fake-')), {
+			what: 'the windows to go',
+		});
+	});
+
+	it('rolls back a terminal whose agent never becomes ready: no window, FIFO or row', async () => {
+		const error = await t.engine.terminals
+			.create({ provider: 'fake', args: ['--never-ready'], initTimeoutMs: 1500 })
+			.catch((caught: unknown) => caught);
+		expect(error).toBeInstanceOf(CaoError);
+		const message = (error as Error).message;
+		expect(message).toMatch(/^fake terminal failed to start: terminal [0-9a-f]{8} did not reach idle/);
+		expect(message).toContain('Fake Agent (cao-tui test peer)');
+		expect(message).not.toContain('\n');
+		expect(windowNames(t.sandbox).filter((name) => name.startsWith('fake-'))).toEqual([]);
+		expect(t.fifos()).toEqual([]);
+		const db = openDatabase(t.sandbox.paths.database);
+		expect(createTerminalRepository(db).listLive()).toEqual([]);
+		db.close();
+		const exited = t.events.find((event) => event.topic.endsWith('.exited'));
+		expect(exited).toMatchObject({ reason: expect.stringContaining('failed to start') });
+	});
+
+	it('answers an unknown terminal id with one clear line', async () => {
+		await expect(t.engine.terminals.sendInput('deadbeef', 'hi')).rejects.toThrow(
+			"unknown terminal 'deadbeef'",
+		);
+		await expect(t.engine.terminals.getOutput('../etc', 'full')).rejects.toThrow("unknown terminal '../etc'");
+	});
+
+	it('refuses bad requests before touching tmux', async () => {
+		await expect(t.engine.terminals.create({ provider: 'nope' })).rejects.toThrow(
+			"unknown provider 'nope' (known: shell, fake)",
+		);
+		await expect(
+			t.engine.terminals.create({ provider: 'fake', workingDirectory: '/no/such/dir' }),
+		).rejects.toThrow("working directory '/no/such/dir' does not exist or is not a folder");
+		await expect(t.engine.terminals.create({ provider: 'fake', session: 'bad name' })).rejects.toThrow(
+			/invalid session name/,
+		);
+		expect(windowNames(t.sandbox).filter((name) => !name.startsWith('bash'))).toEqual([]);
+	});
+
+	it('runs a shell terminal with the environment and folder it was given', async () => {
+		const terminal = await t.engine.terminals.create({
+			provider: 'shell',
+			workingDirectory: t.sandbox.home,
+			env: { GREETING: 'semicolon; $(not run)' },
+		});
+		const done = nextEvent(t.engine.bus, `terminal.${terminal.id}.status`, (e) => e.status === 'completed');
+		await t.engine.terminals.sendInput(
+			terminal.id,
+			'printf "%s|%s|%s\\n" "$GREETING" "$CAO_TERMINAL_ID" "$PWD"',
+		);
+		await done;
+		expect(await t.engine.terminals.getOutput(terminal.id, 'last')).toBe(
+			`semicolon; $(not run)|${terminal.id}|${t.sandbox.home}`,
+		);
+	});
+});

@@ -1,0 +1,59 @@
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Paths, resolvePaths } from '../../source/config.js';
+
+export const hasTmux = (() => {
+	try {
+		execFileSync('tmux', ['-V'], { stdio: 'ignore' });
+		return true;
+	} catch {
+		return false;
+	}
+})();
+
+export type Sandbox = {
+	/** A fresh CAO_HOME. */
+	home: string;
+	paths: Paths;
+	/** A private tmux server (`tmux -L`) for this test only. */
+	socket: string;
+	/** Environment for child processes: CAO_HOME and CAO_TMUX_SOCKET set. */
+	env: NodeJS.ProcessEnv;
+	tmux(...args: string[]): string;
+	dispose(): void;
+};
+
+/** A temp CAO_HOME and a private tmux socket; `dispose` kills that server and removes the folder. */
+export const createSandbox = (): Sandbox => {
+	const home = mkdtempSync(join(tmpdir(), 'cao-test-'));
+	const socket = `cao-test-${process.pid}-${randomBytes(3).toString('hex')}`;
+	const env = { ...process.env, CAO_HOME: home, CAO_TMUX_SOCKET: socket };
+	const tmux = (...args: string[]) => execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });
+	return {
+		home,
+		paths: resolvePaths(env),
+		socket,
+		env,
+		tmux,
+		dispose() {
+			try {
+				tmux('kill-server');
+			} catch {
+				// No server was started, or it is gone already.
+			}
+			rmSync(home, { recursive: true, force: true });
+		},
+	};
+};
+
+/** Names of the windows on the sandbox's tmux server, or none when it is not running. */
+export const windowNames = (sandbox: Sandbox): string[] => {
+	try {
+		return sandbox.tmux('list-windows', '-a', '-F', '#{window_name}').split('\n').filter(Boolean);
+	} catch {
+		return [];
+	}
+};
