@@ -26,7 +26,11 @@ describe('normalizeStream', () => {
 		['cursor forward with a count', 'a\x1b[3Cb', ['a   b']],
 		['cursor forward without a count', 'a\x1b[Cb', ['a b']],
 		['column absolute', 'a\x1b[10Gb', ['a b']],
-		['SGR colours', '\x1b[1;31mred\x1b[0m \x1b[38;5;12mblue\x1b[m \x1b[38;2;1;2;3mrgb\x1b[39m', ['red blue rgb']],
+		[
+			'SGR colours',
+			'\x1b[1;31mred\x1b[0m \x1b[38;5;12mblue\x1b[m \x1b[38;2;1;2;3mrgb\x1b[39m',
+			['red blue rgb'],
+		],
 		['private modes', '\x1b[?2004h\x1b[?25lok\x1b[?25h', ['ok']],
 		['charset and save/restore escapes', '\x1b(Ba\x1b7b\x1b8c\x1b=', ['abc']],
 		['DCS and APC strings', 'a\x1bPq#0\x1b\\b\x1b_hidden\x1b\\c', ['abc']],
@@ -62,11 +66,7 @@ describe('normalizeStream', () => {
 			'● Echo: hi\r\n\x1b]0;✳ fake-agent\x07\r\n❯ ';
 		const result = normalizeStream(raw);
 		expect(result.title).toBe('✳ fake-agent');
-		expect(lastNonBlank(result.lines, 3)).toEqual([
-			'⠋ Thinking… (0s · esc to interrupt)',
-			'● Echo: hi',
-			'❯',
-		]);
+		expect(lastNonBlank(result.lines, 3)).toEqual(['⠋ Thinking… (0s · esc to interrupt)', '● Echo: hi', '❯']);
 		expect(result.lines.join('')).not.toMatch(/\x1b/);
 	});
 });

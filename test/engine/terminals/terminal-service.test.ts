@@ -33,6 +33,15 @@ describe.skipIf(!hasTmux)('terminal service on real tmux', () => {
 		expect(await t.engine.terminals.getOutput(terminal.id, 'last')).toBe('Echo: hello there');
 		expect(await t.engine.terminals.getOutput(terminal.id, 'full')).toContain('Fake Agent');
 
+		// Someone types into the pane and erases it: the repaint is the first chunk after quiet, so
+		// detection runs on it at once (the monitor's handler runs before ours). The status must not
+		// move; the next turn's sequence shows any flap.
+		const repainted = nextEvent(t.engine.bus, `terminal.${terminal.id}.output`, (e) =>
+			e.data.includes('\b \b'),
+		);
+		t.sandbox.tmux('send-keys', '-t', `=${terminal.session}:=${terminal.window}`, 'z', 'BSpace');
+		await repainted;
+
 		// A second turn goes through the same sequence.
 		const again = nextEvent(t.engine.bus, `terminal.${terminal.id}.status`, (e) => e.status === 'completed');
 		await t.engine.terminals.sendInput(terminal.id, 'second\nturn');

@@ -1,0 +1,96 @@
+import { readdirSync } from 'node:fs';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runCli, startCli } from '../helpers/cli.js';
+import { createSandbox, hasTmux, type Sandbox, windowNames } from '../helpers/sandbox.js';
+import { waitFor } from '../helpers/wait-for.js';
+
+/** A user-facing error: one line, prefixed, no stack trace. */
+const expectOneLineError = (stderr: string, text: string | RegExp) => {
+	expect(stderr.endsWith('\n')).toBe(true);
+	expect(stderr.trimEnd().split('\n')).toHaveLength(1);
+	expect(stderr).toMatch(/^cao-tui: /);
+	expect(stderr).not.toMatch(/\n\s+at /);
+	if (typeof text === 'string') expect(stderr).toContain(text);
+	else expect(stderr).toMatch(text);
+};
+
+describe('cao-tui command line', () => {
+	let sandbox: Sandbox;
+	beforeEach(() => {
+		sandbox = createSandbox();
+	});
+	afterEach(() => sandbox.dispose());
+
+	it('documents the headless mode and its events in --help', async () => {
+		const result = await runCli(['--help'], sandbox.env);
+		expect(result.code).toBe(0);
+		for (const text of ['--no-ui', '--launch PROVIDER[:PROFILE]', 'terminal.ID.status', 'CAO_TMUX_SOCKET']) {
+			expect(result.stdout).toContain(text);
+		}
+	});
+
+	it('says in one line that tmux is missing', async () => {
+		const result = await runCli(['--no-ui', '--launch', 'fake'], { ...sandbox.env, PATH: '/nonexistent' });
+		expect(result.code).toBe(1);
+		expectOneLineError(result.stderr, 'cao-tui: tmux is not installed (not found on PATH)');
+	});
+
+	it.each([
+		[['--no-ui', '--launch', 'nope'], "unknown provider 'nope' (known: shell, fake)"],
+		[['--no-ui', '--launch', 'fake:../etc'], "invalid --launch 'fake:../etc'"],
+		[['output', 'deadbeef'], "unknown terminal 'deadbeef'"],
+		[['output'], 'output needs a terminal id'],
+		[['frobnicate'], "unknown command 'frobnicate'"],
+	])('answers %j with one clear line', async (args, message) => {
+		const result = await runCli(args, sandbox.env);
+		expect(result.code).toBe(1);
+		expectOneLineError(result.stderr, message);
+	});
+
+	it.skipIf(!hasTmux)(
+		'runs headless: NDJSON events, then SIGTERM leaves the agent running and no FIFO behind',
+		async () => {
+			const cli = startCli(['--no-ui', '--launch', 'fake', '--launch', 'shell'], {
+				...sandbox.env,
+				FAKE_AGENT_THINK_MS: '200',
+			});
+			const idle = (provider: string) =>
+				cli.events().some((event) => event.rule === `${provider}.prompt` && event.status === 'idle');
+			await waitFor(() => idle('fake') && idle('shell'), { what: 'both terminals idle', timeoutMs: 15_000 });
+			const events = cli.events();
+			expect(events[0]).toMatchObject({ topic: 'engine.started', backend: `tmux -L ${sandbox.socket}` });
+			expect(events.filter((event) => String(event.topic).endsWith('.created'))).toHaveLength(2);
+			const fake = events.find((event) => event.provider === 'fake');
+			expect(fake).toBeDefined();
+
+			// While the engine runs, the output command reads the terminal too.
+			const output = await runCli(['output', String(fake?.terminalId)], sandbox.env);
+			expect(output.stdout).toContain('Fake Agent (cao-tui test peer)');
+
+			cli.child.kill('SIGTERM');
+			expect(await cli.exited).toBe(0);
+			expect(cli.events().at(-1)).toMatchObject({ topic: 'engine.stopped' });
+			expect(cli.stderr()).toBe('');
+			const windows = windowNames(sandbox);
+			expect(windows.filter((name) => name.startsWith('fake-') || name.startsWith('shell-'))).toHaveLength(2);
+			expect(windows.filter((name) => !name.startsWith('fake-') && !name.startsWith('shell-'))).toEqual([]);
+			expect(readdirSync(sandbox.paths.fifos)).toEqual([]);
+
+			// The agent outlived the engine and still answers.
+			const again = await runCli(['output', String(fake?.terminalId), '--last'], sandbox.env);
+			expect(again.code).toBe(0);
+		},
+	);
+
+	it.skipIf(!hasTmux)('says in one line when the tmux server of a terminal is gone', async () => {
+		const cli = startCli(['--no-ui', '--launch', 'shell'], sandbox.env);
+		await waitFor(() => cli.events().some((event) => event.status === 'idle'), { what: 'idle' });
+		const id = String(cli.events().find((event) => event.status === 'idle')?.terminalId);
+		cli.child.kill('SIGTERM');
+		await cli.exited;
+		sandbox.tmux('kill-server');
+		const result = await runCli(['output', id], sandbox.env);
+		expect(result.code).toBe(1);
+		expectOneLineError(result.stderr, /cao-tui: tmux capture-pane: (no server running|error connecting to)/);
+	});
+});

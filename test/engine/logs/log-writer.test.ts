@@ -1,0 +1,56 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createEventBus } from '../../../source/engine/bus.js';
+import { createLogWriter } from '../../../source/engine/logs/log-writer.js';
+
+let dir: string;
+beforeEach(() => {
+	dir = mkdtempSync(join(tmpdir(), 'cao-logs-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+const output = (bus: ReturnType<typeof createEventBus>, terminalId: string, data: string) =>
+	bus.emit(`terminal.${terminalId}.output`, { terminalId, data, at: Date.now() });
+
+describe('LogWriter', () => {
+	it('appends each terminal’s raw output to its own file, in order', async () => {
+		const bus = createEventBus((error) => {
+			throw error;
+		});
+		const writer = createLogWriter({ bus, directory: join(dir, 'logs'), warn: () => {} });
+		writer.start();
+		output(bus, 'aaaa0001', '\x1b[2Kfirst ');
+		output(bus, 'bbbb0002', 'other');
+		output(bus, 'aaaa0001', 'second');
+		await writer.flush();
+		output(bus, 'aaaa0001', ' third');
+		await writer.stop();
+		expect(readFileSync(writer.pathOf('aaaa0001'), 'utf8')).toBe('\x1b[2Kfirst second third');
+		expect(readFileSync(writer.pathOf('bbbb0002'), 'utf8')).toBe('other');
+	});
+
+	it('reports a failing disk once and never stops the pipeline', async () => {
+		const warnings: string[] = [];
+		const bus = createEventBus((error) => {
+			throw error;
+		});
+		// The log folder is a file: every append fails with ENOTDIR.
+		const blocked = join(dir, 'not-a-folder');
+		writeFileSync(blocked, '');
+		const writer = createLogWriter({ bus, directory: blocked, warn: (message) => warnings.push(message) });
+		writer.start();
+		const seen: string[] = [];
+		bus.on('terminal.*.output', ({ data }) => seen.push(data));
+		for (let round = 0; round < 5; round++) {
+			output(bus, 'cccc0003', `chunk ${round}`);
+			await writer.flush();
+		}
+		await writer.stop();
+		expect(seen).toHaveLength(5);
+		const perTerminal = warnings.filter((message) => message.includes('cccc0003'));
+		expect(perTerminal).toHaveLength(1);
+		expect(perTerminal[0]).toMatch(/^log for terminal cccc0003 not written: ENOTDIR/);
+	});
+});
