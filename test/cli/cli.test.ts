@@ -1,7 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCli, startCli } from '../helpers/cli.js';
-import { createSandbox, hasTmux, type Sandbox, windowNames } from '../helpers/sandbox.js';
+import { createSandbox, itWithTmux, type Sandbox, windowNames } from '../helpers/sandbox.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 /** A user-facing error: one line, prefixed, no stack trace. */
@@ -47,7 +47,7 @@ describe('cao-tui command line', () => {
 		expectOneLineError(result.stderr, message);
 	});
 
-	it.skipIf(!hasTmux)(
+	itWithTmux(
 		'runs headless: NDJSON events, then SIGTERM leaves the agent running and no FIFO behind',
 		async () => {
 			const cli = startCli(['--no-ui', '--launch', 'fake', '--launch', 'shell'], {
@@ -82,7 +82,7 @@ describe('cao-tui command line', () => {
 		},
 	);
 
-	it.skipIf(!hasTmux)('says in one line when the tmux server of a terminal is gone', async () => {
+	itWithTmux('says in one line when the tmux server of a terminal is gone', async () => {
 		const cli = startCli(['--no-ui', '--launch', 'shell'], sandbox.env);
 		await waitFor(() => cli.events().some((event) => event.status === 'idle'), { what: 'idle' });
 		const id = String(cli.events().find((event) => event.status === 'idle')?.terminalId);

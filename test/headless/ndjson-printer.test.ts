@@ -1,10 +1,10 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, expect, it } from 'vitest';
 import { printEvents } from '../../source/headless/ndjson-printer.js';
 import { startTestEngine, type TestEngine } from '../helpers/engine.js';
-import { hasTmux } from '../helpers/sandbox.js';
+import { describeWithTmux } from '../helpers/sandbox.js';
 import { nextEvent } from '../helpers/wait-for.js';
 
-describe.skipIf(!hasTmux)('NDJSON event stream', () => {
+describeWithTmux('NDJSON event stream', () => {
 	let t: TestEngine;
 	beforeEach(async () => {
 		t = await startTestEngine();

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { describe, it } from 'vitest';
 import { type Paths, resolvePaths } from '../../source/config.js';
 
 export const hasTmux = (() => {
@@ -57,3 +58,13 @@ export const windowNames = (sandbox: Sandbox): string[] => {
 		return [];
 	}
 };
+
+const skipNote = ' [skipped: tmux is not installed]';
+
+/** A suite that needs tmux: skipped, saying why, where tmux is missing. */
+export const describeWithTmux = (name: string, body: () => void) =>
+	hasTmux ? describe(name, body) : describe.skip(`${name}${skipNote}`, body);
+
+/** A test that needs tmux: skipped, saying why, where tmux is missing. */
+export const itWithTmux = (name: string, body: () => Promise<void>, timeout?: number) =>
+	hasTmux ? it(name, body, timeout) : it.skip(`${name}${skipNote}`, body);

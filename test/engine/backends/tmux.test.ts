@@ -1,8 +1,8 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, expect, it } from 'vitest';
 import { createTmuxRunner, TmuxError } from '../../../source/engine/backends/tmux.js';
-import { createSandbox, hasTmux, type Sandbox } from '../../helpers/sandbox.js';
+import { createSandbox, describeWithTmux, type Sandbox } from '../../helpers/sandbox.js';
 
-describe.skipIf(!hasTmux)('tmux runner', () => {
+describeWithTmux('tmux runner', () => {
 	let sandbox: Sandbox;
 	beforeEach(() => {
 		sandbox = createSandbox();

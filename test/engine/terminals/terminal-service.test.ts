@@ -1,12 +1,12 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, expect, it } from 'vitest';
 import { openDatabase } from '../../../source/engine/store/database.js';
 import { createTerminalRepository } from '../../../source/engine/store/terminal-repository.js';
 import { CaoError } from '../../../source/errors.js';
 import { startTestEngine, type TestEngine } from '../../helpers/engine.js';
-import { hasTmux, windowNames } from '../../helpers/sandbox.js';
+import { describeWithTmux, windowNames } from '../../helpers/sandbox.js';
 import { nextEvent, waitFor } from '../../helpers/wait-for.js';
 
-describe.skipIf(!hasTmux)('terminal service on real tmux', () => {
+describeWithTmux('terminal service on real tmux', () => {
 	let t: TestEngine;
 	beforeEach(async () => {
 		t = await startTestEngine();
@@ -88,13 +88,26 @@ describe.skipIf(!hasTmux)('terminal service on real tmux', () => {
 		expect(reply).toBe('First half of the answer,\nand the second half.');
 	});
 
-	it('creates 20 terminals in parallel, all reaching idle', async () => {
+	it('creates 20 terminals in parallel, all reaching idle, then streams all twenty at once', async () => {
 		const created = await Promise.all(
 			Array.from({ length: 20 }, () => t.engine.terminals.create({ provider: 'fake', session: 'crowd' })),
 		);
 		expect(new Set(created.map((terminal) => terminal.id)).size).toBe(20);
 		for (const terminal of created) expect(t.engine.monitor.getStatus(terminal.id)?.status).toBe('idle');
 		expect(windowNames(t.sandbox).filter((name) => name.startsWith('fake-'))).toHaveLength(20);
+		// All twenty stream long replies at once: each turn must complete, none starved or flapping.
+		const turns = created.map((terminal) =>
+			nextEvent(t.engine.bus, `terminal.${terminal.id}.status`, (e) => e.status === 'completed', 20_000),
+		);
+		await Promise.all(created.map((terminal) => t.engine.terminals.sendInput(terminal.id, '!long')));
+		await Promise.all(turns);
+		for (const terminal of created) {
+			expect(t.statuses(terminal.id)).toEqual(['idle', 'processing', 'completed']);
+			expect(await t.engine.terminals.getOutput(terminal.id, 'last')).toMatch(
+				/^Here is a long answer[^]*End of the long answer\.$/,
+			);
+		}
+
 		const sessions = await t.engine.sessions.list();
 		expect(sessions.find((session) => session.name === 'cao-crowd')?.terminals).toHaveLength(20);
 		expect(await t.engine.sessions.remove('crowd')).toBe(20);
