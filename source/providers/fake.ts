@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { findLastIndex, lastNonBlank, normalizeStream } from './text.js';
+import { lastNonBlank, lastTurn, normalizeStream } from './text.js';
 import type { Detection, Provider } from './types.js';
 
 export const fakeAgentScript = fileURLToPath(new URL('../../fixtures/fake-agent.mjs', import.meta.url));
@@ -43,10 +43,8 @@ export const fakeProvider: Provider = {
 	detect(buffer): Detection {
 		const { lines } = normalizeStream(buffer);
 		const [last = ''] = lastNonBlank(lines, 1);
-		const lastIndex = lines.lastIndexOf(last);
+		const turn = lastTurn(lines, isPrompt);
 		if (isPrompt(last)) {
-			// The turn is everything since the prompt before this one.
-			const turn = lines.slice(findLastIndex(lines, isPrompt, lastIndex) + 1, lastIndex);
 			const error = turn.find((line) => errorLine.test(line));
 			if (error) return { status: 'error', rule: 'fake.error', line: error };
 			const reply = turn.find((line) => replyLine.test(line));
@@ -57,20 +55,19 @@ export const fakeProvider: Provider = {
 		if (questionLine.test(last)) {
 			return { status: 'waiting_user_answer', rule: 'fake.question', line: last };
 		}
-		// A reply still streaming: a reply line since the last prompt, and no prompt after it.
-		const sincePrompt = lines.slice(findLastIndex(lines, isPrompt) + 1);
-		const streaming = sincePrompt.find((line) => replyLine.test(line));
-		if (streaming) return { status: 'processing', rule: 'fake.streaming', line: last };
+		// A reply still streaming: a reply line in this turn, and no prompt after it yet.
+		if (turn.some((line) => replyLine.test(line))) {
+			return { status: 'processing', rule: 'fake.streaming', line: last };
+		}
 		return { status: 'unknown', rule: 'fake.none', line: last };
 	},
 
 	extractLastReply(screen) {
-		const lines = normalizeStream(screen).lines;
-		const end = findLastIndex(lines, isPrompt);
-		const start = findLastIndex(lines, (line) => replyLine.test(line), end === -1 ? undefined : end);
+		const turn = lastTurn(normalizeStream(screen).lines, isPrompt);
+		const start = turn.findIndex((line) => replyLine.test(line));
 		if (start === -1) return '';
-		const reply = lines.slice(start, end === -1 ? undefined : end);
-		return reply
+		return turn
+			.slice(start)
 			.map((line, index) => (index === 0 ? line.slice(2) : line.replace(/^ {2}/, '')))
 			.join('\n')
 			.trim();

@@ -1,4 +1,4 @@
-import { findLastIndex, lastNonBlank, normalizeStream } from './text.js';
+import { findLastIndex, lastNonBlank, lastTurn, normalizeStream } from './text.js';
 import type { Detection, Provider } from './types.js';
 
 /** The prompt the shell provider sets, so detection does not depend on the user's rc files. */
@@ -46,13 +46,6 @@ export const shellProvider: Provider = {
 	},
 
 	extractLastReply(screen) {
-		const lines = normalizeStream(screen).lines;
-		const end = findLastIndex(lines, isPrompt);
-		const start = findLastIndex(lines, isPrompt, end);
-		if (start === -1) return '';
-		return lines
-			.slice(start + 1, end)
-			.join('\n')
-			.trim();
+		return lastTurn(normalizeStream(screen).lines, isPrompt).join('\n').trim();
 	},
 };

@@ -77,3 +77,15 @@ export const findLastIndex = (
 	}
 	return -1;
 };
+
+/**
+ * The lines of the newest turn, prompt lines being the turn boundaries: between the last two
+ * prompts when the screen ends at a prompt, else everything after the last prompt (a turn still
+ * running).
+ */
+export const lastTurn = (lines: readonly string[], isPrompt: (line: string) => boolean): string[] => {
+	const end = findLastIndex(lines, (line) => line.trim() !== '');
+	if (end === -1) return [];
+	if (!isPrompt(lines[end] as string)) return lines.slice(findLastIndex(lines, isPrompt, end) + 1, end + 1);
+	return lines.slice(findLastIndex(lines, isPrompt, end) + 1, end);
+};

@@ -104,6 +104,21 @@ export const createStatusMonitor = (options: StatusMonitorOptions) => {
 
 	const stateOf = (id: string): TerminalState | undefined => terminals.get(id);
 
+	const register = (id: string, provider: Provider, profile: string | null = null) => {
+		terminals.set(id, {
+			provider,
+			profile,
+			buffer: '',
+			status: 'unknown',
+			rule: 'initial',
+			line: '',
+			at: now(),
+			afterInput: false,
+			quietTimer: undefined,
+			lastDetectAt: 0,
+		});
+	};
+
 	return {
 		/** Starts listening to `terminal.*.output`. */
 		start() {
@@ -112,22 +127,12 @@ export const createStatusMonitor = (options: StatusMonitorOptions) => {
 		stop() {
 			unsubscribe?.();
 			unsubscribe = undefined;
-			for (const state of terminals.values()) clearTimeout(state.quietTimer);
+			for (const state of terminals.values()) {
+				clearTimeout(state.quietTimer);
+				state.quietTimer = undefined;
+			}
 		},
-		register(id: string, provider: Provider, profile: string | null = null) {
-			terminals.set(id, {
-				provider,
-				profile,
-				buffer: '',
-				status: 'unknown',
-				rule: 'initial',
-				line: '',
-				at: now(),
-				afterInput: false,
-				quietTimer: undefined,
-				lastDetectAt: 0,
-			});
-		},
+		register,
 		getStatus(id: string): StatusSnapshot | undefined {
 			const state = stateOf(id);
 			return state && { status: state.status, rule: state.rule, line: state.line, at: state.at };
@@ -150,7 +155,7 @@ export const createStatusMonitor = (options: StatusMonitorOptions) => {
 			const state = stateOf(id);
 			if (!state) return;
 			clearTimeout(state.quietTimer);
-			this.register(id, state.provider, state.profile);
+			register(id, state.provider, state.profile);
 		},
 		forget(id: string) {
 			clearTimeout(stateOf(id)?.quietTimer);

@@ -51,7 +51,9 @@ export const createInboxRepository = (db: Db) => {
 		`UPDATE inbox_messages SET status = 'delivered', delivered_at = ?
 		WHERE id = ? AND status = 'pending'`,
 	);
-	const markFailed = db.prepare(`UPDATE inbox_messages SET status = 'failed', error = ? WHERE id = ?`);
+	const markFailed = db.prepare(
+		`UPDATE inbox_messages SET status = 'failed', error = ? WHERE id = ? AND status = 'pending'`,
+	);
 
 	return {
 		enqueue(senderId: string, receiverId: string, body: string, at: number): InboxMessage {

@@ -12,7 +12,7 @@ import { terminalTopic } from '../events.js';
 import type { StatusMonitor } from '../status/status-monitor.js';
 import type { TerminalStatus } from '../status/statuses.js';
 import type { TerminalRecord, TerminalRepository } from '../store/terminal-repository.js';
-import { assertEnv, assertTerminalId, sanitizeInput, sessionName } from './validation.js';
+import { assertEnv, sanitizeInput, sessionName, terminalIdPattern } from './validation.js';
 
 export type CreateTerminalOptions = {
 	provider: string;
@@ -69,18 +69,9 @@ export const createTerminalService = (options: TerminalServiceOptions) => {
 	bus.on('terminal.*.status', ({ terminalId, status, at }) => terminals.setStatus(terminalId, status, at));
 
 	const requireLive = (id: string): TerminalRecord => {
-		const record = terminalIdOk(id) ? terminals.get(id) : undefined;
+		const record = terminalIdPattern.test(id) ? terminals.get(id) : undefined;
 		if (!record || record.exitedAt !== null) throw new TerminalNotFoundError(id);
 		return record;
-	};
-
-	const terminalIdOk = (id: string) => {
-		try {
-			assertTerminalId(id);
-			return true;
-		} catch {
-			return false;
-		}
 	};
 
 	const exited = (id: string, reason: string) => {

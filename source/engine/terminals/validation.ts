@@ -7,11 +7,6 @@ const envKeyPattern = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 export const maxInputBytes = 1024 * 1024;
 
-export const assertTerminalId = (id: string): string => {
-	if (!terminalIdPattern.test(id)) throw new ValidationError(`invalid terminal id '${id.slice(0, 40)}'`);
-	return id;
-};
-
 /** Session names get the `cao-` prefix that marks our tmux sessions. */
 export const sessionName = (name: string): string => {
 	const full = name.startsWith('cao-') ? name : `cao-${name}`;

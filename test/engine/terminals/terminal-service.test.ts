@@ -104,7 +104,7 @@ describeWithTmux('terminal service on real tmux', () => {
 		for (const terminal of created) {
 			expect(t.statuses(terminal.id)).toEqual(['idle', 'processing', 'completed']);
 			expect(await t.engine.terminals.getOutput(terminal.id, 'last')).toMatch(
-				/^Here is a long answer[^]*End of the long answer\.$/,
+				/^Here is a long answer[\s\S]*End of the long answer\.$/,
 			);
 		}
 
