@@ -4,6 +4,12 @@ import { terminalTopic } from '../events.js';
 import { readyStatuses, type TerminalStatus } from './statuses.js';
 
 export const bufferLimit = 32 * 1024;
+/**
+ * How much of the start of a turn (since the last input) the buffer keeps once the turn outgrows
+ * it: rules like "a reply line, then the prompt" need the reply's first line, which a long reply
+ * would otherwise push out.
+ */
+export const turnHeadLimit = 4 * 1024;
 export const quietWindowMs = 200;
 /** Least time between detections while a turn has been asked for but not yet seen to start. */
 export const turnStartDetectMs = 100;
@@ -13,6 +19,9 @@ export type StatusSnapshot = { status: TerminalStatus; rule: string; line: strin
 type TerminalState = {
 	provider: Provider;
 	profile: string | null;
+	/** The first bytes of the turn, kept once the turn outgrew the buffer; else empty. */
+	head: string;
+	/** The newest bytes; with the head and a line break, never more than `bufferLimit`. */
 	buffer: string;
 	status: TerminalStatus;
 	rule: string;
@@ -58,10 +67,12 @@ export const createStatusMonitor = (options: StatusMonitorOptions) => {
 	const quietMs = options.quietWindowMs ?? quietWindowMs;
 	const terminals = new Map<string, TerminalState>();
 
+	const view = (state: TerminalState) => (state.head ? `${state.head}\n${state.buffer}` : state.buffer);
+
 	const detectNow = (id: string, state: TerminalState) => {
 		state.lastDetectAt = now();
 		const context: DetectContext = { afterInput: state.afterInput, profile: state.profile };
-		const detection: Detection = state.provider.detect(state.buffer, context);
+		const detection: Detection = state.provider.detect(view(state), context);
 		if (!acceptTransition(state.status, detection.status, state.afterInput)) return;
 		const previous = state.status;
 		state.status = detection.status;
@@ -83,7 +94,9 @@ export const createStatusMonitor = (options: StatusMonitorOptions) => {
 		const state = terminals.get(id);
 		if (!state) return;
 		const combined = state.buffer + data;
-		state.buffer = combined.length > bufferLimit ? combined.slice(-bufferLimit) : combined;
+		if (!state.head && combined.length > bufferLimit) state.head = combined.slice(0, turnHeadLimit);
+		const room = state.head ? bufferLimit - state.head.length - 1 : bufferLimit;
+		state.buffer = combined.length > room ? combined.slice(-room) : combined;
 		if (state.quietTimer) {
 			// Still streaming: push the quiet deadline back without allocating a new timer.
 			state.quietTimer.refresh();
@@ -108,6 +121,7 @@ export const createStatusMonitor = (options: StatusMonitorOptions) => {
 		terminals.set(id, {
 			provider,
 			profile,
+			head: '',
 			buffer: '',
 			status: 'unknown',
 			rule: 'initial',
@@ -137,13 +151,17 @@ export const createStatusMonitor = (options: StatusMonitorOptions) => {
 			const state = stateOf(id);
 			return state && { status: state.status, rule: state.rule, line: state.line, at: state.at };
 		},
+		/** What detection sees: the turn's head (when kept) and the newest bytes, at most 32 KB. */
 		getBuffer(id: string): string | undefined {
-			return stateOf(id)?.buffer;
+			const state = stateOf(id);
+			return state && view(state);
 		},
-		/** Empties the buffer; the status and the latch stay as they are. */
+		/** Empties the buffer (a new turn starts); the status and the latch stay as they are. */
 		clearBuffer(id: string) {
 			const state = stateOf(id);
-			if (state) state.buffer = '';
+			if (!state) return;
+			state.head = '';
+			state.buffer = '';
 		},
 		/** Opens the latch: the next turn may go through processing again. */
 		notifyInputSent(id: string) {

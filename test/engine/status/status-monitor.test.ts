@@ -7,6 +7,7 @@ import {
 	createStatusMonitor,
 	quietWindowMs,
 	type StatusMonitor,
+	turnHeadLimit,
 	turnStartDetectMs,
 } from '../../../source/engine/status/status-monitor.js';
 import type { TerminalStatus } from '../../../source/engine/status/statuses.js';
@@ -323,7 +324,7 @@ describe('createStatusMonitor', () => {
 		expect(statuses()).toEqual(['idle', 'processing', 'waiting_user_answer', 'processing', 'error']);
 	});
 
-	it('keeps the buffer within bufferLimit, holding the newest bytes', () => {
+	it('keeps the buffer within bufferLimit: the start of the turn and the newest bytes', () => {
 		monitor.register(id, fakeProvider);
 		let all = '';
 		for (let index = 0; all.length < 200 * 1024; index++) {
@@ -333,16 +334,46 @@ describe('createStatusMonitor', () => {
 			expect(monitor.getBuffer(id)?.length).toBeLessThanOrEqual(bufferLimit);
 		}
 		expect(bufferLimit).toBe(32 * 1024);
-		expect(monitor.getBuffer(id)).toBe(all.slice(-bufferLimit));
+		const head = all.slice(0, turnHeadLimit);
+		expect(monitor.getBuffer(id)).toBe(`${head}\n${all.slice(-(bufferLimit - turnHeadLimit - 1))}`);
+		expect(monitor.getBuffer(id)).toHaveLength(bufferLimit);
 	});
 
-	it('keeps the newest bytes of a single chunk bigger than the limit', () => {
+	it('keeps the head and the newest bytes of a single chunk bigger than the limit', () => {
 		monitor.register(id, fakeProvider);
 		const big = `${'a'.repeat(100 * 1024)}${'b'.repeat(bufferLimit - 10)}tail-0123`;
 		feed(big);
-		expect(monitor.getBuffer(id)).toBe(big.slice(-bufferLimit));
+		expect(monitor.getBuffer(id)).toHaveLength(bufferLimit);
 		expect(monitor.getBuffer(id)?.endsWith('tail-0123')).toBe(true);
-		expect(monitor.getBuffer(id)?.startsWith('a')).toBe(true);
+		expect(monitor.getBuffer(id)?.startsWith('a'.repeat(turnHeadLimit))).toBe(true);
+	});
+
+	it('starts a fresh head at each input, so the newest turn’s start is what is kept', () => {
+		monitor.register(id, fakeProvider);
+		feed('old turn '.repeat(10_000));
+		monitor.notifyInputSent(id);
+		monitor.clearBuffer(id);
+		feed(`new turn ${'y'.repeat(40 * 1024)}`);
+		expect(monitor.getBuffer(id)?.startsWith('new turn ')).toBe(true);
+		expect(monitor.getBuffer(id)).not.toContain('old turn');
+	});
+
+	it('completes a turn whose reply is longer than the buffer (the reply’s first line is kept)', () => {
+		monitor.register(id, fakeProvider);
+		feed(banner + prompt);
+		vi.advanceTimersByTime(quietWindowMs);
+		monitor.notifyInputSent(id);
+		monitor.clearBuffer(id);
+		feed(`long please\r\n${frame(0)}`);
+		const body = Array.from({ length: 1600 }, (_, index) => `  line ${index} of a very long reply\r\n`).join(
+			'',
+		);
+		feed(`${spinEnd}● Here is a long reply\r\n${body}`);
+		expect(body.length).toBeGreaterThan(bufferLimit);
+		feed(prompt);
+		vi.advanceTimersByTime(quietWindowMs);
+		expect(statuses()).toEqual(['idle', 'processing', 'completed']);
+		expect(events.at(-1)).toMatchObject({ rule: 'fake.reply-then-prompt', line: '● Here is a long reply' });
 	});
 
 	it('detects on the first chunk after quiet and once after the quiet window, not on every chunk', () => {
