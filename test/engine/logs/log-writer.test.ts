@@ -31,6 +31,22 @@ describe('LogWriter', () => {
 		expect(readFileSync(writer.pathOf('bbbb0002'), 'utf8')).toBe('other');
 	});
 
+	it('closes a terminal’s file when it exits, after writing what was pending', async () => {
+		const bus = createEventBus((error) => {
+			throw error;
+		});
+		const writer = createLogWriter({ bus, directory: join(dir, 'logs'), warn: () => {} });
+		writer.start();
+		output(bus, 'dddd0004', 'before exit');
+		bus.emit('terminal.dddd0004.exited', { terminalId: 'dddd0004', reason: 'window closed', at: Date.now() });
+		await writer.flush();
+		expect(readFileSync(writer.pathOf('dddd0004'), 'utf8')).toBe('before exit');
+		// A re-adopted terminal with the same id appends to the same file.
+		output(bus, 'dddd0004', ', and after');
+		await writer.stop();
+		expect(readFileSync(writer.pathOf('dddd0004'), 'utf8')).toBe('before exit, and after');
+	});
+
 	it('reports a failing disk once and never stops the pipeline', async () => {
 		const warnings: string[] = [];
 		const bus = createEventBus((error) => {
