@@ -46,6 +46,8 @@ type Options = {
 	runs: number;
 	echoGapMs: number;
 	json: boolean;
+	/** Internal: measure one run of this N in this process and print its result as JSON. */
+	one: number | undefined;
 };
 
 // Pacing of a turn besides the rate: the fake agent's spinner, a reply streamed for a second.
@@ -86,6 +88,7 @@ const parseOptions = (argv: string[]): Options | undefined => {
 			'echo-gap-ms': { type: 'string' },
 			quick: { type: 'boolean', default: false },
 			json: { type: 'boolean', default: false },
+			one: { type: 'string' },
 			help: { type: 'boolean', short: 'h', default: false },
 		},
 		strict: true,
@@ -102,6 +105,7 @@ const parseOptions = (argv: string[]): Options | undefined => {
 		runs: positiveInteger('runs', values.runs, quick ? 1 : 3),
 		echoGapMs: positiveInteger('echo-gap-ms', values['echo-gap-ms'], fakeProvider.input.submitDelayMs, true),
 		json: values.json,
+		one: values.one === undefined ? undefined : positiveInteger('one', values.one, 1),
 	};
 };
 
@@ -698,6 +702,38 @@ const renderTable = (options: Options, summaries: Summary[]): string => {
 	return `${out.join('\n')}\n`;
 };
 
+/**
+ * Each run gets a fresh process: runs sharing one heap inherit each other's garbage and allocator
+ * arenas, which showed as twice the RSS from the second run on.
+ */
+const runInChild = (count: number, options: Options, signal: AbortSignal): Promise<RunResult> =>
+	new Promise((resolve, reject) => {
+		const args = [
+			fileURLToPath(import.meta.url),
+			'--one',
+			String(count),
+			'--rate',
+			String(options.rate),
+			'--seconds',
+			String(options.seconds),
+			'--echo-gap-ms',
+			String(options.echoGapMs),
+		];
+		const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+		let output = '';
+		child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+			output += chunk;
+		});
+		const abort = () => child.kill('SIGINT');
+		signal.addEventListener('abort', abort, { once: true });
+		child.on('error', reject);
+		child.on('exit', (code) => {
+			signal.removeEventListener('abort', abort);
+			if (code === 0) resolve(JSON.parse(output) as RunResult);
+			else reject(new Error(`run with N=${count} exited with code ${code}`));
+		});
+	});
+
 const main = async () => {
 	let options: Options | undefined;
 	try {
@@ -715,13 +751,22 @@ const main = async () => {
 	const interrupt = () => controller.abort();
 	process.once('SIGINT', interrupt);
 	process.once('SIGTERM', interrupt);
+	if (options.one !== undefined) {
+		try {
+			process.stdout.write(`${JSON.stringify(await runOnce(options.one, options, controller.signal))}\n`);
+		} finally {
+			process.off('SIGINT', interrupt);
+			process.off('SIGTERM', interrupt);
+		}
+		return;
+	}
 	try {
 		const summaries: Summary[] = [];
 		for (const count of options.counts) {
 			const runs: RunResult[] = [];
 			for (let run = 1; run <= options.runs; run++) {
 				process.stderr.write(`N=${count}: run ${run}/${options.runs}…\n`);
-				runs.push(await runOnce(count, options, controller.signal));
+				runs.push(await runInChild(count, options, controller.signal));
 			}
 			summaries.push(summarize(count, runs));
 		}

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { ValidationError } from '../../errors.js';
+import { oneLine, ValidationError } from '../../errors.js';
 import { type FifoReader, makeFifo, openFifoReader } from '../fifo/fifo-reader.js';
 import { commandSeparator, TmuxError, type TmuxRunner } from './tmux.js';
 import { keyNamePattern, type TerminalBackend, type TerminalRef, type TerminalSink } from './types.js';
@@ -31,6 +31,8 @@ export const createTmuxBackend = (options: TmuxBackendOptions): TerminalBackend 
 	const attached = new Map<string, Attached>();
 	const controlSession = `_cao-ctl-${process.pid}`;
 	let watcher: ReturnType<typeof spawn> | undefined;
+	/** Settles when the watcher is attached; undefined when none runs. */
+	let watching: Promise<void> | undefined;
 	let stopping = false;
 
 	const detach = (terminalId: string): Attached | undefined => {
@@ -72,7 +74,7 @@ export const createTmuxBackend = (options: TmuxBackendOptions): TerminalBackend 
 	const startWatcher = () =>
 		new Promise<void>((resolve, reject) => {
 			const child = spawn(
-				'tmux',
+				tmux.binary,
 				tmux.argv(['-C', 'new-session', '-A', '-s', controlSession, '-x', '80', '-y', '24']),
 				// Its own process group: a Ctrl-C meant for the engine must not kill the watcher first.
 				{ stdio: ['pipe', 'pipe', 'pipe'], detached: true },
@@ -102,14 +104,15 @@ export const createTmuxBackend = (options: TmuxBackendOptions): TerminalBackend 
 			});
 			child.on('exit', () => {
 				watcher = undefined;
+				watching = undefined;
 				if (!ready) {
 					reject(new TmuxError('failed', 'tmux control client exited before attaching'));
 					return;
 				}
 				if (stopping) return;
 				reconcile()
-					.then((serverAlive) => (serverAlive ? startWatcher() : undefined))
-					.catch((error: unknown) => warn(`tmux watcher: ${String(error)}`));
+					.then((serverAlive) => (serverAlive ? ensureWatcher() : undefined))
+					.catch((error: unknown) => warn(`tmux watcher: ${oneLine(error)}`));
 			});
 		});
 
@@ -119,8 +122,12 @@ export const createTmuxBackend = (options: TmuxBackendOptions): TerminalBackend 
 		if (entry) await tmux.run(['pipe-pane', '-t', entry.windowId]).catch(() => {});
 	};
 
-	const ensureWatcher = async () => {
-		if (!watcher) await startWatcher();
+	const ensureWatcher = (): Promise<void> => {
+		watching ??= startWatcher().catch((error: unknown) => {
+			watching = undefined;
+			throw error;
+		});
+		return watching;
 	};
 
 	const sessionQueues = new Map<string, Promise<unknown>>();

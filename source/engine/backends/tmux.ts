@@ -35,6 +35,7 @@ const escapeArg = (arg: TmuxArg): string =>
 	arg === commandSeparator ? ';' : arg.endsWith(';') ? `${arg.slice(0, -1)}\\;` : arg;
 
 export type TmuxRunner = {
+	readonly binary: string;
 	/** The `-L` socket name, or undefined for the user's default server. */
 	readonly socket: string | undefined;
 	run(args: readonly TmuxArg[], options?: { input?: string }): Promise<string>;
@@ -45,6 +46,7 @@ export type TmuxRunner = {
 export const createTmuxRunner = (socket: string | undefined, binary = 'tmux'): TmuxRunner => {
 	const prefix = socket ? ['-L', socket] : [];
 	return {
+		binary,
 		socket,
 		argv: (args) => [...prefix, ...args],
 		run(args, options = {}) {

@@ -134,6 +134,26 @@ describeWithTmux('terminal service on real tmux', () => {
 		expect(exited).toMatchObject({ reason: expect.stringContaining('failed to start') });
 	});
 
+	it('marks terminals exited when the tmux server dies, and keeps serving', async () => {
+		const [first, second] = await Promise.all([
+			t.engine.terminals.create({ provider: 'fake' }),
+			t.engine.terminals.create({ provider: 'shell' }),
+		]);
+		const exits = [first, second].map((terminal) =>
+			nextEvent(t.engine.bus, `terminal.${terminal?.id}.exited`),
+		);
+		t.sandbox.tmux('kill-server');
+		for (const exit of await Promise.all(exits))
+			expect(exit.reason).toMatch(/tmux server exited|window closed/);
+		expect(t.engine.terminals.list()).toEqual([]);
+		expect(t.fifos()).toEqual([]);
+		// A new terminal starts a new server and is watched like the first ones.
+		const fresh = await t.engine.terminals.create({ provider: 'fake' });
+		const exited = nextEvent(t.engine.bus, `terminal.${fresh.id}.exited`);
+		await t.engine.terminals.sendInput(fresh.id, '!exit');
+		expect((await exited).reason).toBe('window closed');
+	});
+
 	it('answers an unknown terminal id with one clear line', async () => {
 		await expect(t.engine.terminals.sendInput('deadbeef', 'hi')).rejects.toThrow(
 			"unknown terminal 'deadbeef'",
