@@ -73,16 +73,32 @@ export const createTmuxBackend = (options: TmuxBackendOptions): TerminalBackend 
 	 */
 	const startWatcher = () =>
 		new Promise<void>((resolve, reject) => {
+			// The session goes when its client does, so even a `kill -9` of the engine leaves nothing
+			// behind (the client exits when its stdin closes). The option names its session: left to
+			// "the current session", tmux once set it on an agent's session and destroyed that.
 			const child = spawn(
 				tmux.binary,
-				tmux.argv(['-C', 'new-session', '-A', '-s', controlSession, '-x', '80', '-y', '24']),
+				tmux.argv([
+					'-C',
+					'new-session',
+					'-A',
+					'-s',
+					controlSession,
+					'-x',
+					'80',
+					'-y',
+					'24',
+					';',
+					'set-option',
+					'-t',
+					`=${controlSession}:`,
+					'destroy-unattached',
+					'on',
+				]),
 				// Its own process group: a Ctrl-C meant for the engine must not kill the watcher first.
 				{ stdio: ['pipe', 'pipe', 'pipe'], detached: true },
 			);
 			watcher = child;
-			// The session goes when its client does, so even a `kill -9` of the engine leaves nothing
-			// behind: the client exits when its stdin closes.
-			child.stdin.write('set-option destroy-unattached on\n');
 			let ready = false;
 			const lines = createInterface({ input: child.stdout });
 			lines.on('line', (line) => {
