@@ -32,7 +32,8 @@ export const createSandbox = (): Sandbox => {
 	const home = mkdtempSync(join(tmpdir(), 'cao-test-'));
 	const socket = `cao-test-${process.pid}-${randomBytes(3).toString('hex')}`;
 	const env = { ...process.env, CAO_HOME: home, CAO_TMUX_SOCKET: socket };
-	const tmux = (...args: string[]) => execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });
+	const tmux = (...args: string[]) =>
+		execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 	return {
 		home,
 		paths: resolvePaths(env),

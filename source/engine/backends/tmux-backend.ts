@@ -1,7 +1,7 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { oneLine, ValidationError } from '../../errors.js';
 import { type FifoReader, makeFifo, openFifoReader } from '../fifo/fifo-reader.js';
 import { commandSeparator, TmuxError, type TmuxRunner } from './tmux.js';
@@ -19,6 +19,16 @@ export type TmuxBackendOptions = {
 	size?: { columns: number; rows: number };
 };
 
+const isAlive = (pid: number): boolean => {
+	try {
+		process.kill(pid, 0);
+		return true;
+	} catch (error) {
+		// EPERM: it exists but belongs to someone else.
+		return (error as NodeJS.ErrnoException).code === 'EPERM';
+	}
+};
+
 /** `=name` asks tmux for an exact match rather than a prefix or pattern. */
 export const tmuxTarget = (ref: Pick<TerminalRef, 'session' | 'window'>) => `=${ref.session}:=${ref.window}`;
 
@@ -29,10 +39,14 @@ export const createTmuxBackend = (options: TmuxBackendOptions): TerminalBackend 
 	const { tmux, fifoDir, warn } = options;
 	const size = options.size ?? { columns: 200, rows: 50 };
 	const attached = new Map<string, Attached>();
-	const controlSession = `_cao-ctl-${process.pid}`;
-	let watcher: ReturnType<typeof spawn> | undefined;
-	/** Settles when the watcher is attached; undefined when none runs. */
-	let watching: Promise<void> | undefined;
+	// The pid lets a later engine tell a dead engine's leftovers from a live one's.
+	const channel = `cao-exit-${process.pid}-${randomBytes(3).toString('hex')}`;
+	// A sparse array index of our own, from a space so large that engines starting at the same
+	// moment do not pick the same one (which would silence the first).
+	const indexSpace = 2_000_000_000;
+	let hookIndex = 1000 + (randomBytes(4).readUInt32BE() % indexSpace);
+	const hook = () => `window-unlinked[${hookIndex}]`;
+	let waiter: ChildProcess | undefined;
 	let stopping = false;
 
 	const detach = (terminalId: string): Attached | undefined => {
@@ -43,107 +57,86 @@ export const createTmuxBackend = (options: TmuxBackendOptions): TerminalBackend 
 		return entry;
 	};
 
-	const windowClosed = (windowId: string, reason: string) => {
-		for (const entry of attached.values()) {
-			if (entry.windowId !== windowId) continue;
-			detach(entry.ref.terminalId);
-			entry.sink.exited(reason);
-		}
-	};
-
-	/** After the watcher loses its server: which of our windows are still there? */
-	const reconcile = async () => {
+	/** Which of our windows are gone? Returns whether the server still runs. */
+	const reconcile = async (): Promise<boolean> => {
+		// Only windows we had before asking: one created while the answer is on its way is not in it.
+		const known = [...attached.values()];
 		let live: Set<string>;
 		try {
 			live = new Set((await tmux.run(['list-windows', '-a', '-F', '#{window_id}'])).split('\n'));
 		} catch (error) {
-			if (error instanceof TmuxError && error.kind === 'no-server') live = new Set();
-			else throw error;
+			if (!(error instanceof TmuxError && error.kind === 'no-server')) throw error;
+			live = new Set();
 		}
-		for (const entry of [...attached.values()]) {
-			if (!live.has(entry.windowId)) windowClosed(entry.windowId, 'tmux server exited');
+		// With the server gone, a window that closed and a server that died look the same.
+		const reason = live.size > 0 ? 'window closed' : 'window closed (tmux server gone)';
+		for (const entry of known) {
+			if (live.has(entry.windowId) || attached.get(entry.ref.terminalId) !== entry) continue;
+			detach(entry.ref.terminalId);
+			entry.sink.exited(reason);
 		}
 		return live.size > 0;
 	};
 
 	/**
-	 * One tmux control-mode client tells us when windows close (`%window-close @3`) and when the
-	 * server goes away (`%exit`): events, not polling. It sits in a session of its own, so the
-	 * agents' windows are never resized by it.
+	 * Exits are events, not polling: a global `window-unlinked` hook (at an array index of our
+	 * own, beside any hooks of the user's) unlocks our tmux channel, and one `tmux wait-for -L`
+	 * client blocked on that lock wakes. Unlocks are sticky: events that come while nobody waits
+	 * leave the channel unlocked and the next waiter returns at once. (`wait-for -S` signals are
+	 * not: two of them with no waiter cancel out.) The waiter also ends when the server dies.
+	 * Not a control-mode client: tmux 3.3–3.6 segfaults when several come and go at once.
 	 */
-	const startWatcher = () =>
-		new Promise<void>((resolve, reject) => {
-			// The session goes when its client does, so even a `kill -9` of the engine leaves nothing
-			// behind (the client exits when its stdin closes). The option names its session: left to
-			// "the current session", tmux once set it on an agent's session and destroyed that.
-			const child = spawn(
-				tmux.binary,
-				tmux.argv([
-					'-C',
-					'new-session',
-					'-A',
-					'-s',
-					controlSession,
-					'-x',
-					'80',
-					'-y',
-					'24',
-					';',
-					'set-option',
-					'-t',
-					`=${controlSession}:`,
-					'destroy-unattached',
-					'on',
-				]),
-				// Its own process group: a Ctrl-C meant for the engine must not kill the watcher first.
-				{ stdio: ['pipe', 'pipe', 'pipe'], detached: true },
-			);
-			watcher = child;
-			let ready = false;
-			const lines = createInterface({ input: child.stdout });
-			lines.on('line', (line) => {
-				// Control mode wraps each command's reply in %begin/%end; the first %end means attached.
-				if (!ready && line.startsWith('%end')) {
-					ready = true;
-					resolve();
-				}
-				// "%window-close @12" (our session) or "%unlinked-window-close @12" (any other session).
-				const closed = /^%(?:unlinked-)?window-close (@\d+)/.exec(line);
-				if (closed?.[1]) windowClosed(closed[1], 'window closed');
-			});
-			child.on('error', (error: NodeJS.ErrnoException) => {
-				reject(
-					error.code === 'ENOENT'
-						? new TmuxError('not-installed', 'tmux is not installed (not found on PATH)')
-						: error,
-				);
-			});
-			child.on('exit', () => {
-				watcher = undefined;
-				watching = undefined;
-				if (!ready) {
-					reject(new TmuxError('failed', 'tmux control client exited before attaching'));
-					return;
-				}
-				if (stopping) return;
-				reconcile()
-					.then((serverAlive) => (serverAlive ? ensureWatcher() : undefined))
-					.catch((error: unknown) => warn(`tmux watcher: ${oneLine(error)}`));
-			});
+	const armWaiter = () => {
+		if (waiter || stopping) return;
+		// Its own process group: a Ctrl-C meant for the engine must not end it first.
+		const child = spawn(tmux.binary, tmux.argv(['wait-for', '-L', channel]), {
+			stdio: 'ignore',
+			detached: true,
 		});
-
-	const release = async (ref: TerminalRef) => {
-		const entry = detach(ref.terminalId);
-		// pipe-pane with no command closes the pane's pipe: the agent runs on, unread.
-		if (entry) await tmux.run(['pipe-pane', '-t', entry.windowId]).catch(() => {});
+		waiter = child;
+		child.on('error', (error) => warn(`tmux wait-for: ${oneLine(error)}`));
+		child.on('exit', () => {
+			waiter = undefined;
+			if (stopping) return;
+			reconcile()
+				.then((serverAlive) => {
+					if (serverAlive && attached.size > 0) armWaiter();
+				})
+				.catch((error: unknown) => warn(`tmux watcher: ${oneLine(error)}`));
+		});
 	};
 
-	const ensureWatcher = (): Promise<void> => {
-		watching ??= startWatcher().catch((error: unknown) => {
-			watching = undefined;
-			throw error;
-		});
-		return watching;
+	/** Releases a channel's waiter, if any, so that it exits by itself (tmux keeps no dead item). */
+	const unlock = (name: string) => tmux.run(['wait-for', '-U', name]).catch(() => {});
+
+	/** `set-hook` arguments that point the hook at our channel; chained into window creation. */
+	const hookArgs = () => ['set-hook', '-g', hook(), `wait-for -U ${channel}`];
+
+	/**
+	 * Hooks and waiters left by engines that were killed (`kill -9`: no stop() ran): their hooks
+	 * are removed and their waiters woken so they exit. Also moves our hook index off any taken one.
+	 */
+	const sweepStale = async () => {
+		let hooks: string;
+		try {
+			hooks = await tmux.run(['show-hooks', '-g']);
+		} catch {
+			return; // No server: nothing is stale, nothing is taken.
+		}
+		const taken = new Set<number>();
+		// "window-unlinked[1234] wait-for -U cao-exit-4242-a1b2c3"
+		for (const match of hooks.matchAll(
+			/^window-unlinked\[(\d+)\] wait-for -U (cao-exit-(\d+)-[0-9a-f]+)$/gm,
+		)) {
+			const [, index, staleChannel, pid] = match;
+			if (isAlive(Number(pid))) {
+				taken.add(Number(index));
+				continue;
+			}
+			await tmux.run(['set-hook', '-gu', `window-unlinked[${index}]`]).catch(() => {});
+			await unlock(staleChannel as string);
+		}
+		while (taken.has(hookIndex)) hookIndex = 1000 + ((hookIndex - 999) % indexSpace);
 	};
 
 	const sessionQueues = new Map<string, Promise<unknown>>();
@@ -168,6 +161,12 @@ export const createTmuxBackend = (options: TmuxBackendOptions): TerminalBackend 
 		}
 	};
 
+	const release = async (ref: TerminalRef) => {
+		const entry = detach(ref.terminalId);
+		// pipe-pane with no command closes the pane's pipe: the agent runs on, unread.
+		if (entry) await tmux.run(['pipe-pane', '-t', entry.windowId]).catch(() => {});
+	};
+
 	return {
 		kind: 'tmux',
 		description: tmux.socket ? `tmux -L ${tmux.socket}` : 'tmux (default server)',
@@ -175,11 +174,12 @@ export const createTmuxBackend = (options: TmuxBackendOptions): TerminalBackend 
 		async start() {
 			mkdirSync(fifoDir, { recursive: true, mode: 0o700 });
 			stopping = false;
-			await ensureWatcher();
+			// Fails here, in one line, when tmux is missing; starts no server.
+			await tmux.run(['-V']);
+			await sweepStale();
 		},
 
 		async create(spec, sink) {
-			await ensureWatcher();
 			const fifo = join(fifoDir, `${spec.terminalId}.fifo`);
 			await makeFifo(fifo);
 			const reader = openFifoReader({
@@ -188,9 +188,10 @@ export const createTmuxBackend = (options: TmuxBackendOptions): TerminalBackend 
 				onError: (error) => warn(`terminal ${spec.terminalId}: ${error.message}`),
 			});
 			const env = Object.entries(spec.env).flatMap(([key, value]) => ['-e', `${key}=${value}`]);
-			// One tmux invocation runs both commands before the server reads the new pane, so
-			// pipe-pane is attached before the agent's first byte. `env` makes tmux exec the argv
-			// directly even when it has a single word (tmux runs a lone word through sh -c).
+			// One tmux invocation: the window, our exit hook (the server may be new) and the pipe.
+			// tmux runs the commands before it reads the new pane, so the pipe is attached before the
+			// agent's first byte. `env` makes tmux exec the argv directly even when it is a single word
+			// (tmux runs a lone word through sh -c).
 			const open = async () => {
 				const where = (await sessionExists(spec.session))
 					? ['new-window', '-d', '-t', `=${spec.session}:`]
@@ -209,6 +210,8 @@ export const createTmuxBackend = (options: TmuxBackendOptions): TerminalBackend 
 					'--',
 					...spec.command,
 					commandSeparator,
+					...hookArgs(),
+					commandSeparator,
 					'pipe-pane',
 					'-t',
 					tmuxTarget(spec),
@@ -220,6 +223,7 @@ export const createTmuxBackend = (options: TmuxBackendOptions): TerminalBackend 
 				const output = await inSession(spec.session, open);
 				const windowId = output.trim().split('\n')[0] ?? '';
 				attached.set(spec.terminalId, { ref: spec, windowId, reader, sink });
+				armWaiter();
 			} catch (error) {
 				reader.stop();
 				// The window may exist if only pipe-pane failed.
@@ -227,7 +231,6 @@ export const createTmuxBackend = (options: TmuxBackendOptions): TerminalBackend 
 				throw error;
 			}
 		},
-
 		async paste(ref, text) {
 			const buffer = `cao-${ref.terminalId}`;
 			// -p: bracketed paste when the program asked for it; -d: drop the buffer afterwards.
@@ -290,11 +293,13 @@ export const createTmuxBackend = (options: TmuxBackendOptions): TerminalBackend 
 		async stop() {
 			stopping = true;
 			await Promise.all([...attached.values()].map((entry) => release(entry.ref)));
-			const child = watcher;
-			if (!child) return;
-			const exited = new Promise((resolve) => child.once('exit', resolve));
-			child.stdin?.end();
-			await exited;
+			const child = waiter;
+			if (child) {
+				const exited = new Promise((resolve) => child.once('exit', resolve));
+				await unlock(channel);
+				await exited;
+			}
+			await tmux.run(['set-hook', '-gu', hook()]).catch(() => {});
 		},
 	};
 };

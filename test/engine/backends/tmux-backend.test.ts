@@ -1,22 +1,32 @@
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { createTmuxBackend } from '../../../source/engine/backends/tmux-backend.js';
 import { createTmuxRunner } from '../../../source/engine/backends/tmux.js';
+import type { TerminalSpec } from '../../../source/engine/backends/types.js';
 import { createSandbox, describeWithTmux, type Sandbox } from '../../helpers/sandbox.js';
 
-const sessions = (sandbox: Sandbox) => {
-	try {
-		return sandbox.tmux('list-sessions', '-F', '#{session_name}').split('\n').filter(Boolean).sort();
-	} catch {
-		return [];
-	}
-};
-
-describeWithTmux('tmux backend watcher', () => {
+describeWithTmux('tmux backend', () => {
 	let sandbox: Sandbox;
 	beforeEach(() => {
 		sandbox = createSandbox();
 	});
 	afterEach(() => sandbox.dispose());
+
+	const list = (...args: string[]) => {
+		try {
+			return sandbox
+				.tmux(...args)
+				.split('\n')
+				.filter(Boolean)
+				.sort();
+		} catch (error) {
+			return [`ERROR ${String((error as { stderr?: string }).stderr ?? error).trim()}`];
+		}
+	};
+	const sessions = () => list('list-sessions', '-F', '#{session_name}');
+	const hooks = () => list('show-hooks', '-g').filter((line) => line.startsWith('window-unlinked['));
 
 	const backend = () =>
 		createTmuxBackend({
@@ -27,17 +37,130 @@ describeWithTmux('tmux backend watcher', () => {
 			},
 		});
 
-	it('leaves other sessions alone and takes its own control session with it', async () => {
-		// Sessions nobody is attached to, as agents' sessions are after a restart of the engine.
-		sandbox.tmux('new-session', '-d', '-s', 'cao-bystander');
+	const spec = (session: string): TerminalSpec => {
+		const terminalId = randomBytes(4).toString('hex');
+		return {
+			terminalId,
+			session,
+			window: `w-${terminalId}`,
+			command: ['sleep', '60'],
+			workingDirectory: tmpdir(),
+			env: {},
+		};
+	};
+
+	/** Creates a terminal; resolves with the reason it exited, once it does. */
+	const open = async (engine: ReturnType<typeof backend>, session: string) => {
+		const terminal = spec(session);
+		let exited: (reason: string) => void = () => {};
+		const exit = new Promise<string>((resolve) => {
+			exited = resolve;
+		});
+		await engine.create(terminal, { output: () => {}, exited });
+		return { terminal, exit };
+	};
+
+	it('starts no tmux server, and starts none when stopped', async () => {
+		const engine = backend();
+		await engine.start();
+		expect(sessions()[0]).toMatch(/^ERROR (no server running|error connecting)/);
+		await engine.stop();
+		expect(sessions()[0]).toMatch(/^ERROR (no server running|error connecting)/);
+	});
+
+	it('reports the exit of a window, however it ends, and leaves the user’s hooks and sessions alone', async () => {
 		sandbox.tmux('new-session', '-d', '-s', 'users-own');
-		for (let round = 0; round < 3; round++) {
-			const engineBackend = backend();
-			await engineBackend.start();
-			expect(sessions(sandbox)).toEqual([`_cao-ctl-${process.pid}`, 'cao-bystander', 'users-own']);
-			expect(await engineBackend.listSessions()).toEqual(['cao-bystander']);
-			await engineBackend.stop();
-			expect(sessions(sandbox)).toEqual(['cao-bystander', 'users-own']);
+		sandbox.tmux('set-hook', '-g', 'window-unlinked[0]', 'display-message users-hook');
+		const engine = backend();
+		await engine.start();
+		const killed = await open(engine, 'cao-a');
+		const another = await open(engine, 'cao-a');
+		expect(hooks()).toHaveLength(2);
+		// A user kills one window; the other's process exits by itself (its session's last window).
+		sandbox.tmux('kill-window', '-t', `=cao-a:=${killed.terminal.window}`);
+		expect(await killed.exit).toBe('window closed');
+		sandbox.tmux('respawn-pane', '-k', '-t', `=cao-a:=${another.terminal.window}`, 'true');
+		expect(await another.exit).toBe('window closed');
+		await engine.stop();
+		expect(hooks()).toEqual(['window-unlinked[0] display-message users-hook']);
+		expect(sessions()).toEqual(['users-own']);
+	});
+
+	it('never reports a terminal created while it checks for closed windows as exited', async () => {
+		sandbox.tmux('new-session', '-d', '-s', 'users-own');
+		const engine = backend();
+		await engine.start();
+		const falseExits: string[] = [];
+		const opened = await open(engine, 'cao-e');
+		void opened.exit.then((reason) => falseExits.push(reason));
+		for (let round = 0; round < 15; round++) {
+			// Each unrelated window that closes makes the engine list windows; meanwhile, a new one comes.
+			sandbox.tmux('new-window', '-d', '-t', '=users-own:', '-n', `tmp${round}`);
+			const closing = createTmuxRunner(sandbox.socket).run(['kill-window', '-t', `=users-own:=tmp${round}`]);
+			const terminal = await open(engine, 'cao-e');
+			void terminal.exit.then((reason) => falseExits.push(`${terminal.terminal.window}: ${reason}`));
+			await closing;
 		}
+		// One more exit, of ours, proves the watcher is still waking; none of the others may be reported.
+		sandbox.tmux('kill-window', '-t', `=cao-e:=${opened.terminal.window}`);
+		expect(await opened.exit).toBe('window closed');
+		expect(falseExits).toEqual(['window closed']);
+		await engine.stop();
+	});
+
+	it('reports every terminal exited when the tmux server dies, and works on a new server', async () => {
+		const engine = backend();
+		await engine.start();
+		const first = await open(engine, 'cao-b');
+		const second = await open(engine, 'cao-c');
+		sandbox.tmux('kill-server');
+		expect(await first.exit).toBe('window closed (tmux server gone)');
+		expect(await second.exit).toBe('window closed (tmux server gone)');
+		const fresh = await open(engine, 'cao-d');
+		// Another session keeps the new server up once this window is gone.
+		sandbox.tmux('new-session', '-d', '-s', 'users-own');
+		sandbox.tmux('kill-window', '-t', `=cao-d:=${fresh.terminal.window}`);
+		expect(await fresh.exit).toBe('window closed');
+		await engine.stop();
+	});
+
+	it('sweeps what killed engines left (hook, waiting client), and only theirs', async () => {
+		sandbox.tmux('new-session', '-d', '-s', 'users-own');
+		sandbox.tmux('set-hook', '-g', 'window-unlinked[1500]', 'wait-for -U cao-exit-999999999-abcdef');
+		sandbox.tmux('set-hook', '-g', 'window-unlinked[1501]', `wait-for -U cao-exit-${process.ppid}-abcdef`);
+		// A dead engine's waiter: blocked on its channel's lock.
+		sandbox.tmux('wait-for', '-L', 'cao-exit-999999999-abcdef');
+		const orphan = spawn('tmux', ['-L', sandbox.socket, 'wait-for', '-L', 'cao-exit-999999999-abcdef'], {
+			stdio: 'ignore',
+		});
+		const orphanGone = new Promise((resolve) => orphan.on('exit', resolve));
+		const engine = backend();
+		await engine.start();
+		await orphanGone;
+		expect(hooks()).toEqual([`window-unlinked[1501] wait-for -U cao-exit-${process.ppid}-abcdef`]);
+		await engine.stop();
+	});
+
+	it('survives engines coming and going at once on one server, seeing every exit', async () => {
+		// The pattern that segfaulted tmux 3.3 when each engine watched through a control-mode client.
+		sandbox.tmux('new-session', '-d', '-s', 'bystander');
+		const cycle = async (lane: number) => {
+			for (let round = 0; round < 4; round++) {
+				const engine = backend();
+				await engine.start();
+				const terminals = await Promise.all([open(engine, `cao-l${lane}`), open(engine, `cao-l${lane}`)]);
+				for (const { terminal, exit } of terminals) {
+					sandbox.tmux('kill-window', '-t', `=cao-l${lane}:=${terminal.window}`);
+					const late = new Promise((resolve) =>
+						setTimeout(() => resolve(`no exit seen for lane ${lane}, round ${round}`), 8000),
+					);
+					expect(await Promise.race([exit, late])).toBe('window closed');
+				}
+				await engine.stop();
+			}
+		};
+		await Promise.all([cycle(1), cycle(2), cycle(3), cycle(4)]);
+		expect(sessions()).toEqual(['bystander']);
+		expect(hooks()).toEqual([]);
 	});
 });
