@@ -1,25 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { fakeAgentScript, fakeProvider } from '../../source/providers/fake.js';
 import type { DetectContext } from '../../source/providers/types.js';
+import { banner, frame, frameLine, prompt, reply, spinEnd, title } from '../helpers/fake-stream.js';
 
-// The stream pieces exactly as fixtures/fake-agent.mjs writes them.
-const title = (text: string) => `\x1b]0;${text}\x07`;
-const banner =
-	'\x1b[?2004h' +
-	'╭──────────────────────────────────────╮\r\n' +
-	'│ Fake Agent (cao-tui test peer)       │\r\n' +
-	'╰──────────────────────────────────────╯\r\n';
-const prompt = `${title('✳ fake-agent')}\r\n❯ `;
-const frames = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
-const frameLine = (index: number) => `${frames[index % frames.length]} Thinking… (0s · esc to interrupt)`;
 /** The spinner as `spin()` draws it, `count` frames, still spinning. */
 const spinning = (count: number) =>
-	title('⠋ fake-agent') +
-	Array.from({ length: count }, (_, index) => `\r\x1b[2K${frameLine(index)}`).join('');
+	title('⠋ fake-agent') + Array.from({ length: count }, (_, index) => frame(index)).join('');
 /** The spinner after it finished: `spin()` clears its line. */
-const spun = (count = 3) => `${spinning(count)}\r\x1b[2K`;
-const reply = (lines: readonly string[]) =>
-	lines.map((text, index) => `${index === 0 ? '● ' : '  '}${text}\r\n`).join('');
+const spun = (count = 3) => `${spinning(count)}${spinEnd}`;
 /** What the agent echoes for typed input and Enter. */
 const typed = (input: string) => `${input}\r\n`;
 const question = `${title('? fake-agent')}? Allow fake-agent to write notes.txt? (y/n) `;

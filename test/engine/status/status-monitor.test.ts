@@ -13,20 +13,7 @@ import {
 import type { TerminalStatus } from '../../../source/engine/status/statuses.js';
 import { fakeProvider } from '../../../source/providers/fake.js';
 import type { Provider } from '../../../source/providers/types.js';
-
-// Stream pieces as fixtures/fake-agent.mjs writes them.
-const title = (text: string) => `\x1b]0;${text}\x07`;
-const banner =
-	'\x1b[?2004h' +
-	'╭──────────────────────────────────────╮\r\n' +
-	'│ Fake Agent (cao-tui test peer)       │\r\n' +
-	'╰──────────────────────────────────────╯\r\n';
-const prompt = `${title('✳ fake-agent')}\r\n❯ `;
-const frames = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
-const frame = (index: number) =>
-	`\r\x1b[2K${frames[index % frames.length]} Thinking… (0s · esc to interrupt)`;
-const spinEnd = '\r\x1b[2K';
-const reply = (text: string) => `● ${text}\r\n`;
+import { banner, frame, prompt, reply, spinEnd, title } from '../../helpers/fake-stream.js';
 
 const id = 'a1b2c3d4';
 const start = 1_700_000_000_000;
