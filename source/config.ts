@@ -1,5 +1,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { McpServer } from './providers/types.js';
 
 /** Where one engine keeps its state; everything hangs off `CAO_HOME`. */
 export type Paths = {
@@ -8,6 +10,8 @@ export type Paths = {
 	logs: string;
 	/** Run-time files (FIFOs) that must not outlive the terminals they serve. */
 	fifos: string;
+	/** Per-terminal folders for generated agent config (prompt files, MCP config). */
+	terminals: string;
 };
 
 export const resolvePaths = (env: NodeJS.ProcessEnv = process.env): Paths => {
@@ -17,9 +21,22 @@ export const resolvePaths = (env: NodeJS.ProcessEnv = process.env): Paths => {
 		database: join(home, 'cao.db'),
 		logs: join(home, 'logs', 'terminal'),
 		fifos: join(home, 'run', 'fifo'),
+		terminals: join(home, 'terminals'),
 	};
 };
 
 /** The tmux server to use: `tmux -L NAME` when `CAO_TMUX_SOCKET` is set, else the user's default. */
 export const resolveTmuxSocket = (env: NodeJS.ProcessEnv = process.env): string | undefined =>
 	env.CAO_TMUX_SOCKET || undefined;
+
+/** The built CLI; from the TypeScript sources (tests) it is the build next to them. */
+export const cliPath = fileURLToPath(
+	new URL(import.meta.url.endsWith('.ts') ? '../dist/cli.js' : './cli.js', import.meta.url),
+);
+
+/** cao's MCP server as an agent of this terminal starts it: `cao-tui mcp-server`. */
+export const caoMcpServer = (terminalId: string, home: string): McpServer => ({
+	command: process.execPath,
+	args: [cliPath, 'mcp-server'],
+	env: { CAO_TERMINAL_ID: terminalId, CAO_HOME: home },
+});

@@ -47,6 +47,8 @@ export const createEngine = (options: EngineOptions) => {
 	const logWriter = createLogWriter({ bus, directory: paths.logs, warn });
 	const terminalService = createTerminalService({
 		bus,
+		home: paths.home,
+		configRoot: paths.terminals,
 		backend,
 		monitor,
 		terminals,

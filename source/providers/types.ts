@@ -10,21 +10,64 @@ export type DetectContext = {
 	profile: string | null;
 };
 
+/** An agent profile, as far as launching goes (issue 4 loads them from markdown files). */
+export type AgentProfile = {
+	name: string;
+	model?: string;
+	/** The system prompt: the profile's body. */
+	systemPrompt?: string;
+	/** Tools the agent may use without asking, mapped by the provider to its CLI's own flags. */
+	allowedTools?: readonly string[];
+	/** The CLI's skip-every-permission mode (yolo, bypass), where the user asked for it. */
+	skipPermissions?: boolean;
+	/** Extra MCP servers the profile declares, beside cao's own. */
+	mcpServers?: Readonly<Record<string, McpServer>>;
+	/** Provider-specific passthrough from the profile's frontmatter. */
+	options?: Readonly<Record<string, unknown>>;
+};
+
+/** A stdio MCP server as agent CLIs configure one. */
+export type McpServer = {
+	command: string;
+	args: readonly string[];
+	env: Readonly<Record<string, string>>;
+};
+
 export type LaunchOptions = {
-	profile: string | null;
-	/** Extra arguments from the profile or the caller. */
+	terminalId: string;
+	profile: AgentProfile | null;
+	/** Extra arguments from the caller. */
 	args: readonly string[];
 	/** The engine's environment, for providers that forward settings of their own. */
 	env: Readonly<Record<string, string | undefined>>;
+	workingDirectory: string;
+	/** A folder of this terminal's own, for the files `launchCommand` asks for (0700). */
+	configDir: string;
+	/** cao's MCP server (handoff, assign, send_message), configured for this terminal. */
+	caoMcp: McpServer;
 };
 
-export type LaunchCommand = { command: string[]; env: Record<string, string> };
+/** A file the engine writes (mode 0600) before it starts the CLI: a prompt file, an MCP config. */
+export type LaunchFile = { path: string; content: string };
+
+/** Pure data: the engine does the writing and the spawning. */
+export type LaunchCommand = { command: string[]; env: Record<string, string>; files?: LaunchFile[] };
+
+export type OutputSoFar = { buffer: string; fresh: string };
 
 /** What `initialize()` may do with its terminal. */
 export type InitializeContext = {
 	/** How long the CLI may take to reach idle: the provider's own figure unless the caller set one. */
 	timeoutMs: number;
 	waitForStatus(statuses: readonly TerminalStatus[], timeoutMs: number): Promise<Detection>;
+	/**
+	 * Resolves once `test` accepts the output, checked at once and after each output event;
+	 * rejects at the timeout. `buffer` is the status buffer (at most 32 KB); `fresh` is what came
+	 * since this wait began.
+	 */
+	waitForOutput(test: (output: OutputSoFar) => boolean, timeoutMs: number): Promise<OutputSoFar>;
+	/** The current screen as tmux renders it. */
+	capture(): Promise<string>;
 	sendKeys(keys: readonly string[]): Promise<void>;
 	paste(text: string): Promise<void>;
 };

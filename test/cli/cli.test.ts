@@ -36,7 +36,10 @@ describe('cao-tui command line', () => {
 	});
 
 	it.each([
-		[['--no-ui', '--launch', 'nope'], "unknown provider 'nope' (known: shell, fake)"],
+		[
+			['--no-ui', '--launch', 'nope'],
+			"unknown provider 'nope' (known: claude_code, codex, gemini_cli, kiro_cli, q_cli, kimi_cli, copilot_cli, opencode_cli, shell, fake)",
+		],
 		[['--no-ui', '--launch', 'fake:../etc'], "invalid --launch 'fake:../etc'"],
 		[['output', 'deadbeef'], "unknown terminal 'deadbeef'"],
 		[['output'], 'output needs a terminal id'],

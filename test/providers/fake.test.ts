@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { fakeAgentScript, fakeProvider } from '../../source/providers/fake.js';
 import type { DetectContext } from '../../source/providers/types.js';
+import { launchOptions } from '../helpers/launch-options.js';
 import { banner, frame, frameLine, prompt, reply, spinEnd, title } from '../helpers/fake-stream.js';
 
 /** The spinner as `spin()` draws it, `count` frames, still spinning. */
@@ -222,11 +223,12 @@ describe('fakeProvider.extractLastReply', () => {
 
 describe('fakeProvider.launchCommand', () => {
 	it('runs the fixture with node, passing the args and only the FAKE_AGENT_ settings', () => {
-		const launch = fakeProvider.launchCommand({
-			profile: null,
-			args: ['--think-ms', '10'],
-			env: { FAKE_AGENT_THINK_MS: '5', FAKE_AGENT_UNSET: undefined, HOME: '/home/x', PATH: '/bin' },
-		});
+		const launch = fakeProvider.launchCommand(
+			launchOptions({
+				args: ['--think-ms', '10'],
+				env: { FAKE_AGENT_THINK_MS: '5', FAKE_AGENT_UNSET: undefined, HOME: '/home/x', PATH: '/bin' },
+			}),
+		);
 		expect(launch.command).toEqual([process.execPath, fakeAgentScript, '--think-ms', '10']);
 		expect(launch.env).toEqual({ FAKE_AGENT_THINK_MS: '5' });
 		expect(fakeAgentScript).toMatch(/fixtures[/\\]fake-agent\.mjs$/);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { shellPrompt, shellProvider } from '../../source/providers/shell.js';
+import { launchOptions } from '../helpers/launch-options.js';
 
 // bash 5.1+ with readline: bracketed paste on before each prompt, off (then `\r`) after Enter.
 const prompt = `\x1b[?2004h${shellPrompt}`;
@@ -148,7 +149,7 @@ describe('shellProvider.extractLastReply', () => {
 
 describe('shellProvider.launchCommand', () => {
 	it('starts a clean interactive bash with our prompt and no history file', () => {
-		const launch = shellProvider.launchCommand({ profile: null, args: ['-x'], env: { PS1: 'user$ ' } });
+		const launch = shellProvider.launchCommand(launchOptions({ args: ['-x'], env: { PS1: 'user$ ' } }));
 		expect(launch.command).toEqual(['bash', '--norc', '--noprofile', '-i', '-x']);
 		expect(launch.env).toMatchObject({ PS1: 'cao$ ', HISTFILE: '/dev/null' });
 	});

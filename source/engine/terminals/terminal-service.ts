@@ -1,22 +1,31 @@
 import { randomBytes } from 'node:crypto';
 import { statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
+import { caoMcpServer } from '../../config.js';
 import { CaoError, oneLine, TerminalNotFoundError, ValidationError } from '../../errors.js';
 import { getProvider } from '../../providers/registry.js';
 import { lastNonBlank, normalizeStream } from '../../providers/text.js';
-import type { Detection, InitializeContext } from '../../providers/types.js';
+import type {
+	AgentProfile,
+	Detection,
+	InitializeContext,
+	LaunchFile,
+	OutputSoFar,
+} from '../../providers/types.js';
 import type { TerminalBackend, TerminalRef } from '../backends/types.js';
 import type { EventBus } from '../bus.js';
 import { terminalTopic } from '../events.js';
-import type { StatusMonitor } from '../status/status-monitor.js';
+import { bufferLimit, type StatusMonitor } from '../status/status-monitor.js';
 import type { TerminalStatus } from '../status/statuses.js';
 import type { TerminalRecord, TerminalRepository } from '../store/terminal-repository.js';
 import { assertEnv, sanitizeInput, sessionName, terminalIdPattern } from './validation.js';
 
 export type CreateTerminalOptions = {
 	provider: string;
-	profile?: string | null;
+	/** A profile, or just its name. */
+	profile?: AgentProfile | string | null;
 	/** Joins this session (created if missing); default: a new session `cao-{id}`. */
 	session?: string;
 	workingDirectory?: string;
@@ -31,6 +40,10 @@ export type CreateTerminalOptions = {
 
 export type TerminalServiceOptions = {
 	bus: EventBus;
+	/** CAO_HOME, passed on to cao's MCP server. */
+	home: string;
+	/** Where per-terminal config folders go. */
+	configRoot: string;
 	backend: TerminalBackend;
 	monitor: StatusMonitor;
 	terminals: TerminalRepository;
@@ -48,6 +61,18 @@ const refOf = (record: TerminalRecord): TerminalRef => ({
 	session: record.session,
 	window: record.window,
 });
+
+/** The files a provider asked for, in the terminal's own folder (0700), each 0600. */
+const writeLaunchFiles = async (configDir: string, files: readonly LaunchFile[]) => {
+	await mkdir(configDir, { recursive: true, mode: 0o700 });
+	for (const file of files) {
+		const path = resolve(configDir, file.path);
+		if (!path.startsWith(`${configDir}/`))
+			throw new CaoError(`launch file '${file.path}' is outside ${configDir}`);
+		await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+		await writeFile(path, file.content, { mode: 0o600 });
+	}
+};
 
 const directoryOf = (path: string): string => {
 	const full = resolve(path);
@@ -111,6 +136,35 @@ export const createTerminalService = (options: TerminalServiceOptions) => {
 			});
 		});
 
+	/** Resolves once `test` accepts the terminal's output so far; see InitializeContext. */
+	const waitForOutput = (id: string, test: (output: OutputSoFar) => boolean, timeoutMs: number) =>
+		new Promise<OutputSoFar>((resolvePromise, reject) => {
+			let fresh = '';
+			const seen = (): OutputSoFar => ({ buffer: monitor.getBuffer(id) ?? '', fresh });
+			if (test(seen())) return resolvePromise(seen());
+			const cleanup = () => {
+				clearTimeout(timer);
+				offOutput();
+				offExit();
+			};
+			const timer = setTimeout(() => {
+				cleanup();
+				reject(
+					new InitTimeoutError(`terminal ${id} did not show the expected output within ${timeoutMs / 1000}s`),
+				);
+			}, timeoutMs);
+			const offOutput = bus.on(terminalTopic(id, 'output'), ({ data }) => {
+				fresh = (fresh + data).slice(-bufferLimit);
+				if (!test(seen())) return;
+				cleanup();
+				resolvePromise(seen());
+			});
+			const offExit = bus.on(terminalTopic(id, 'exited'), (event) => {
+				cleanup();
+				reject(new CaoError(`terminal ${id} exited (${event.reason})`));
+			});
+		});
+
 	/** The last lines of a terminal's screen, for error messages; empty when it cannot be read. */
 	const screenTail = async (ref: TerminalRef, count = 3): Promise<string> => {
 		try {
@@ -127,7 +181,9 @@ export const createTerminalService = (options: TerminalServiceOptions) => {
 		const workingDirectory = directoryOf(request.workingDirectory ?? process.cwd());
 		const env = assertEnv(request.env ?? {});
 		const id = randomBytes(4).toString('hex');
-		const profile = request.profile ?? null;
+		const agentProfile =
+			typeof request.profile === 'string' ? { name: request.profile } : (request.profile ?? null);
+		const profile = agentProfile?.name ?? null;
 		const record: TerminalRecord = {
 			id,
 			session: sessionName(request.session ?? id),
@@ -141,12 +197,22 @@ export const createTerminalService = (options: TerminalServiceOptions) => {
 			lastStatus: 'unknown',
 			exitedAt: null,
 		};
-		const launch = provider.launchCommand({ profile, args: request.args ?? [], env: options.env });
+		const configDir = join(options.configRoot, id);
+		const launch = provider.launchCommand({
+			terminalId: id,
+			profile: agentProfile,
+			args: request.args ?? [],
+			env: options.env,
+			workingDirectory,
+			configDir,
+			caoMcp: caoMcpServer(id, options.home),
+		});
 		const ref = refOf(record);
 		terminals.insert(record);
 		monitor.register(id, provider, profile);
 		let created = false;
 		try {
+			await writeLaunchFiles(configDir, launch.files ?? []);
 			await backend.create(
 				{
 					...ref,
@@ -172,6 +238,8 @@ export const createTerminalService = (options: TerminalServiceOptions) => {
 			const context: InitializeContext = {
 				timeoutMs: request.initTimeoutMs ?? provider.initTimeoutMs,
 				waitForStatus: (statuses, timeoutMs) => waitForStatus(id, statuses, timeoutMs),
+				waitForOutput: (test, timeoutMs) => waitForOutput(id, test, timeoutMs),
+				capture: () => backend.capture(ref),
 				sendKeys: (keys) => backend.sendKeys(ref, keys),
 				paste: (text) => backend.paste(ref, text),
 			};
@@ -182,6 +250,7 @@ export const createTerminalService = (options: TerminalServiceOptions) => {
 			await backend.destroy(ref).catch(() => {});
 			monitor.forget(id);
 			terminals.remove(id);
+			await rm(configDir, { recursive: true, force: true });
 			const reason = `${provider.name} terminal failed to start: ${oneLine(error)}${tail ? `; last screen lines: ${tail}` : ''}`;
 			if (created) bus.emit(terminalTopic(id, 'exited'), { terminalId: id, reason, at: now() });
 			throw error instanceof CaoError && !created ? error : new CaoError(reason);
@@ -236,6 +305,7 @@ export const createTerminalService = (options: TerminalServiceOptions) => {
 			await backend.destroy(refOf(record));
 			monitor.forget(id);
 			terminals.remove(id);
+			await rm(join(options.configRoot, id), { recursive: true, force: true });
 			bus.emit(terminalTopic(id, 'exited'), { terminalId: id, reason: 'deleted', at: now() });
 		},
 		/** Stops reading every terminal; they keep running. */

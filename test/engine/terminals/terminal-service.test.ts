@@ -162,7 +162,7 @@ describeWithTmux('terminal service on real tmux', () => {
 
 	it('refuses bad requests before touching tmux', async () => {
 		await expect(t.engine.terminals.create({ provider: 'nope' })).rejects.toThrow(
-			"unknown provider 'nope' (known: shell, fake)",
+			"unknown provider 'nope' (known: claude_code, codex, gemini_cli, kiro_cli, q_cli, kimi_cli, copilot_cli, opencode_cli, shell, fake)",
 		);
 		await expect(
 			t.engine.terminals.create({ provider: 'fake', workingDirectory: '/no/such/dir' }),
