@@ -6,6 +6,11 @@ const help = `
   Usage
     $ cao-tui [--no-ui] [options]        the engine (headless with --no-ui)
     $ cao-tui output TERMINAL [--last]   a terminal's scrollback, or its agent's last reply
+    $ cao-tui detect --provider P [--profile NAME] [--after-input] FILE|-
+                                         the status a provider reads from a screen or raw log:
+                                         {"status":…,"rule":…,"line":…}
+    $ cao-tui extract --provider P FILE|-
+                                         the last reply a provider reads from a screen
 
   Headless mode (--no-ui)
     Starts the engine and prints every event (not raw output) as one JSON object per line:
@@ -20,6 +25,10 @@ const help = `
     --session NAME              tmux session for launched terminals (default: one per terminal)
     --working-directory DIR     Where launched agents start (default: here)
     --last                      With output: only the agent's last reply
+    --provider P                With detect/extract: claude_code, codex, gemini_cli, kiro_cli,
+                                q_cli, kimi_cli, copilot_cli, opencode_cli, shell, fake
+    --profile NAME              With detect: the profile the agent was launched with
+    --after-input               With detect: as right after input was sent
     --help, --version
 
   Environment
@@ -40,18 +49,20 @@ const cli = meow(help, {
 		session: { type: 'string' },
 		workingDirectory: { type: 'string' },
 		last: { type: 'boolean', default: false },
+		provider: { type: 'string' },
+		profile: { type: 'string' },
+		afterInput: { type: 'boolean', default: false },
 	},
 });
 
 const run = async (): Promise<void> => {
 	const [command, ...rest] = cli.input;
-	const main = await import('./main.js');
 	switch (command) {
 		case undefined:
 			if (cli.flags.ui) {
 				throw new CaoError('the panel is not built yet; run `cao-tui --no-ui` for the headless engine');
 			}
-			return main.runHeadless({
+			return (await import('./main.js')).runHeadless({
 				launch: cli.flags.launch,
 				session: cli.flags.session,
 				workingDirectory: cli.flags.workingDirectory,
@@ -59,7 +70,27 @@ const run = async (): Promise<void> => {
 		case 'output': {
 			const [terminalId] = rest;
 			if (!terminalId) throw new CaoError('output needs a terminal id: cao-tui output TERMINAL [--last]');
-			return main.printOutput(terminalId, cli.flags.last);
+			return (await import('./main.js')).printOutput(terminalId, cli.flags.last);
+		}
+		case 'detect':
+		case 'extract': {
+			const [file] = rest;
+			const { provider } = cli.flags;
+			if (!provider || !file) {
+				throw new CaoError(`${command} needs a provider and a file: cao-tui ${command} --provider P FILE|-`);
+			}
+			const inspect = await import('./headless/inspect.js');
+			const text =
+				command === 'detect'
+					? await inspect.detectFile({
+							provider,
+							file,
+							profile: cli.flags.profile ?? null,
+							afterInput: cli.flags.afterInput,
+						})
+					: await inspect.extractFile({ provider, file });
+			process.stdout.write(`${text}\n`);
+			return;
 		}
 		default:
 			throw new CaoError(`unknown command '${command}' (see cao-tui --help)`);

@@ -1,6 +1,8 @@
-import { readdirSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runCli, startCli } from '../helpers/cli.js';
+import { cliPath, runCli, startCli } from '../helpers/cli.js';
 import { createSandbox, itWithTmux, type Sandbox, windowNames } from '../helpers/sandbox.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -44,6 +46,44 @@ describe('cao-tui command line', () => {
 		[['output', 'deadbeef'], "unknown terminal 'deadbeef'"],
 		[['output'], 'output needs a terminal id'],
 		[['frobnicate'], "unknown command 'frobnicate'"],
+	])('answers %j with one clear line', async (args, message) => {
+		const result = await runCli(args, sandbox.env);
+		expect(result.code).toBe(1);
+		expectOneLineError(result.stderr, message);
+	});
+
+	it('detects a status from a raw stream on standard input, with its evidence', async () => {
+		const stream = '\x1b[?2004h╭─╮\r\n\r\n❯ hi\r\n\r\x1b[2K● Echo: hi\r\n\r\n❯ ';
+		const result = await new Promise<{ stdout: string; code: number | null }>((resolve) => {
+			const child = spawn(process.execPath, [cliPath, 'detect', '--provider', 'fake', '-'], {
+				env: sandbox.env,
+			});
+			let stdout = '';
+			child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+				stdout += chunk;
+			});
+			child.on('exit', (code) => resolve({ stdout, code }));
+			child.stdin.end(stream);
+		});
+		expect(result.code).toBe(0);
+		expect(JSON.parse(result.stdout)).toEqual({
+			status: 'completed',
+			rule: 'fake.reply-then-prompt',
+			line: '● Echo: hi',
+		});
+	});
+
+	it('extracts the last reply from a screen file', async () => {
+		const screen = join(sandbox.home, 'screen.txt');
+		writeFileSync(screen, '❯ first\n● Echo: first\n\n❯ second\n● Echo: second\n  and more\n\n❯ \n');
+		const result = await runCli(['extract', '--provider', 'fake', screen], sandbox.env);
+		expect(result).toMatchObject({ code: 0, stdout: 'Echo: second\nand more\n' });
+	});
+
+	it.each([
+		[['detect', '--provider', 'fake', '/no/such/file'], 'cao-tui: no such file: /no/such/file'],
+		[['detect', '/tmp'], 'detect needs a provider and a file'],
+		[['extract', '--provider', 'nope', '-'], "unknown provider 'nope'"],
 	])('answers %j with one clear line', async (args, message) => {
 		const result = await runCli(args, sandbox.env);
 		expect(result.code).toBe(1);
