@@ -11,6 +11,10 @@ const help = `
                                          {"status":…,"rule":…,"line":…}
     $ cao-tui extract --provider P FILE|-
                                          the last reply a provider reads from a screen
+    $ cao-tui replay --provider P LOG [--speed X] [--profile NAME] [--json]
+                                         the status timeline of a terminal's log
+                                         ($CAO_HOME/logs/terminal/ID.log) through the same status
+                                         logic as the engine
 
   Headless mode (--no-ui)
     Starts the engine and prints every event (not raw output) as one JSON object per line:
@@ -29,6 +33,9 @@ const help = `
                                 q_cli, kimi_cli, copilot_cli, opencode_cli, shell, fake
     --profile NAME              With detect: the profile the agent was launched with
     --after-input               With detect: as right after input was sent
+    --speed X                   With replay: X times faster (default 1; silences longer than
+                                the status logic's windows are shortened anyway)
+    --json                      With replay: one JSON object per step
     --help, --version
 
   Environment
@@ -52,6 +59,8 @@ const cli = meow(help, {
 		provider: { type: 'string' },
 		profile: { type: 'string' },
 		afterInput: { type: 'boolean', default: false },
+		speed: { type: 'number', default: 1 },
+		json: { type: 'boolean', default: false },
 	},
 });
 
@@ -91,6 +100,21 @@ const run = async (): Promise<void> => {
 					: await inspect.extractFile({ provider, file });
 			process.stdout.write(`${text}\n`);
 			return;
+		}
+		case 'replay': {
+			const [file] = rest;
+			const { provider } = cli.flags;
+			if (!provider || !file)
+				throw new CaoError('replay needs a provider and a log: cao-tui replay --provider P LOG');
+			const { replayLog } = await import('./headless/replay.js');
+			return replayLog({
+				provider,
+				file,
+				profile: cli.flags.profile ?? null,
+				speed: cli.flags.speed,
+				json: cli.flags.json,
+				write: (text) => process.stdout.write(text),
+			});
 		}
 		default:
 			throw new CaoError(`unknown command '${command}' (see cao-tui --help)`);

@@ -24,6 +24,8 @@ export type TerminalEvents = {
 		at: number;
 	};
 	exited: { terminalId: string; reason: string; at: number };
+	/** Input or keys were sent through cao-tui (the text itself is not carried). */
+	input: { terminalId: string; kind: 'text' | 'keys'; at: number };
 };
 
 /** Engine-wide notices that are not about one terminal. */

@@ -102,7 +102,11 @@ export const createTmuxBackend = (options: TmuxBackendOptions): TerminalBackend 
 				.then((serverAlive) => {
 					if (serverAlive && attached.size > 0) armWaiter();
 				})
-				.catch((error: unknown) => warn(`tmux watcher: ${oneLine(error)}`));
+				.catch((error: unknown) => {
+					// Look again shortly rather than stop hearing about exits.
+					warn(`tmux watcher: ${oneLine(error)}; retrying`);
+					setTimeout(armWaiter, 500).unref();
+				});
 		});
 	};
 

@@ -17,8 +17,11 @@ export class TmuxError extends CaoError {
 }
 
 const classify = (stderr: string): TmuxErrorKind => {
-	// "no server running on /tmp/tmux-0/default" or "error connecting to /tmp/tmux-0/x (No such file…)"
-	if (/no server running|error connecting to/.test(stderr)) return 'no-server';
+	// "no server running on /tmp/tmux-0/default", "error connecting to /tmp/tmux-0/x (No such file…)",
+	// and from a server going away mid-call: "server exited unexpectedly", "lost server"
+	if (/no server running|error connecting to|server exited unexpectedly|lost server/.test(stderr)) {
+		return 'no-server';
+	}
 	// "can't find window: @9", "can't find pane: %3", "can't find session: cao-x"
 	if (/can't find (session|window|pane)/.test(stderr)) return 'no-target';
 	return 'failed';

@@ -14,14 +14,24 @@ export type LogWriterOptions = {
 	flushMs?: number;
 };
 
-type TerminalLog = { chunks: string[]; handle: Promise<FileHandle> | undefined; failing: boolean };
+type TerminalLog = {
+	chunks: string[];
+	/** Timing lines for `{id}.log.times`, one per output chunk or input. */
+	times: string[];
+	handles: Promise<[FileHandle, FileHandle]> | undefined;
+	failing: boolean;
+};
+
+/** `{id}.log.times`: `o <epoch ms> <bytes>` for each output chunk, `i <epoch ms> 0` for each input. */
+export const timesSuffix = '.times';
 
 /**
- * Appends each terminal's raw output to `{directory}/{id}.log`. Chunks are gathered in memory and
- * written by one timer through a file handle kept open per terminal (opening and closing files
- * at every flush cost a third of the engine's CPU with 200 terminals), so the output path never
- * waits on the disk. A failed write is reported once; that flush's data is dropped rather than
- * piling up, and the file is opened afresh next time.
+ * Appends each terminal's raw output to `{directory}/{id}.log`, and beside it the timing that
+ * `cao-tui replay` needs (when each chunk came, when input was sent). Chunks are gathered in
+ * memory and written by one timer through file handles kept open per terminal (opening and
+ * closing files at every flush cost a third of the engine's CPU with 200 terminals), so the
+ * output path never waits on the disk. A failed write is reported once; that flush's data is
+ * dropped rather than piling up, and the files are opened afresh next time.
  */
 export const createLogWriter = (options: LogWriterOptions) => {
 	const { bus, directory, warn } = options;
@@ -33,19 +43,34 @@ export const createLogWriter = (options: LogWriterOptions) => {
 
 	const pathOf = (id: string) => join(directory, `${id}.log`);
 
-	const closeHandle = async (log: TerminalLog) => {
-		const handle = log.handle;
-		log.handle = undefined;
-		await handle?.then((opened) => opened.close()).catch(() => {});
+	const logOf = (id: string): TerminalLog => {
+		let log = logs.get(id);
+		if (!log) {
+			log = { chunks: [], times: [], handles: undefined, failing: false };
+			logs.set(id, log);
+		}
+		timer ??= setTimeout(flush, flushMs);
+		return log;
 	};
 
-	const writeOne = async (id: string, log: TerminalLog, data: string) => {
+	const closeHandles = async (log: TerminalLog) => {
+		const handles = log.handles;
+		log.handles = undefined;
+		await handles?.then((opened) => Promise.all(opened.map((handle) => handle.close()))).catch(() => {});
+	};
+
+	const writeOne = async (id: string, log: TerminalLog, data: string, times: string) => {
 		try {
-			log.handle ??= open(pathOf(id), 'a', 0o600);
-			await (await log.handle).appendFile(data);
+			log.handles ??= Promise.all([
+				open(pathOf(id), 'a', 0o600),
+				open(`${pathOf(id)}${timesSuffix}`, 'a', 0o600),
+			]);
+			const [output, timing] = await log.handles;
+			await output.appendFile(data);
+			await timing.appendFile(times);
 			log.failing = false;
 		} catch (error) {
-			await closeHandle(log);
+			await closeHandles(log);
 			if (!log.failing) {
 				log.failing = true;
 				warn(`log for terminal ${id} not written: ${oneLine(error)}`);
@@ -55,25 +80,26 @@ export const createLogWriter = (options: LogWriterOptions) => {
 
 	const flush = (): Promise<void> => {
 		timer = undefined;
-		const batch: [string, TerminalLog, string][] = [];
+		const batch: [string, TerminalLog, string, string][] = [];
 		for (const [id, log] of logs) {
-			if (log.chunks.length === 0) continue;
-			batch.push([id, log, log.chunks.join('')]);
+			if (log.times.length === 0) continue;
+			batch.push([id, log, log.chunks.join(''), log.times.join('')]);
 			log.chunks = [];
+			log.times = [];
 		}
 		if (batch.length === 0) return writing;
 		// Flushes chain so a terminal's chunks land in order even when one is slow.
 		writing = writing.then(async () => {
-			await Promise.all(batch.map(([id, log, data]) => writeOne(id, log, data)));
+			await Promise.all(batch.map(([id, log, data, times]) => writeOne(id, log, data, times)));
 		});
 		return writing;
 	};
 
-	/** Writes what is pending for a terminal that is gone, then closes its file. */
+	/** Writes what is pending for a terminal that is gone, then closes its files. */
 	const close = (id: string): Promise<void> => {
 		const log = logs.get(id);
 		if (!log) return writing;
-		const done = flush().then(() => closeHandle(log));
+		const done = flush().then(() => closeHandles(log));
 		logs.delete(id);
 		return done;
 	};
@@ -87,11 +113,13 @@ export const createLogWriter = (options: LogWriterOptions) => {
 			}
 			if (unsubscribes.length > 0) return;
 			unsubscribes.push(
-				bus.on('terminal.*.output', ({ terminalId, data }) => {
-					const log = logs.get(terminalId);
-					if (log) log.chunks.push(data);
-					else logs.set(terminalId, { chunks: [data], handle: undefined, failing: false });
-					timer ??= setTimeout(flush, flushMs);
+				bus.on('terminal.*.output', ({ terminalId, data, at }) => {
+					const log = logOf(terminalId);
+					log.chunks.push(data);
+					log.times.push(`o ${at} ${Buffer.byteLength(data)}\n`);
+				}),
+				bus.on('terminal.*.input', ({ terminalId, at }) => {
+					logOf(terminalId).times.push(`i ${at} 0\n`);
 				}),
 				bus.on('terminal.*.exited', ({ terminalId }) => void close(terminalId)),
 			);
@@ -103,7 +131,7 @@ export const createLogWriter = (options: LogWriterOptions) => {
 			for (const unsubscribe of unsubscribes.splice(0)) unsubscribe();
 			if (timer) clearTimeout(timer);
 			await flush();
-			await Promise.all([...logs.values()].map(closeHandle));
+			await Promise.all([...logs.values()].map(closeHandles));
 			logs.clear();
 		},
 	};

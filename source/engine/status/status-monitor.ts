@@ -37,6 +37,7 @@ export type StatusMonitorOptions = {
 	bus: EventBus;
 	now?: () => number;
 	quietWindowMs?: number;
+	turnStartDetectMs?: number;
 };
 
 /**
@@ -65,6 +66,7 @@ export const createStatusMonitor = (options: StatusMonitorOptions) => {
 	const { bus } = options;
 	const now = options.now ?? Date.now;
 	const quietMs = options.quietWindowMs ?? quietWindowMs;
+	const turnStartMs = options.turnStartDetectMs ?? turnStartDetectMs;
 	const terminals = new Map<string, TerminalState>();
 
 	const view = (state: TerminalState) => (state.head ? `${state.head}\n${state.buffer}` : state.buffer);
@@ -103,7 +105,7 @@ export const createStatusMonitor = (options: StatusMonitorOptions) => {
 			// Right after input the first chunk is often only the echo; the spinner follows without a
 			// pause, so look again (throttled) until the turn is seen to start.
 			const turnPending = state.afterInput && state.status !== 'processing';
-			if (turnPending && now() - state.lastDetectAt >= turnStartDetectMs) detectNow(id, state);
+			if (turnPending && now() - state.lastDetectAt >= turnStartMs) detectNow(id, state);
 			return;
 		}
 		detectNow(id, state);

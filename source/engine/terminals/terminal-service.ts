@@ -264,6 +264,7 @@ export const createTerminalService = (options: TerminalServiceOptions) => {
 		// Open the latch and start a fresh buffer before the echo of this input can arrive.
 		monitor.notifyInputSent(id);
 		monitor.clearBuffer(id);
+		bus.emit(terminalTopic(id, 'input'), { terminalId: id, kind: 'text', at: now() });
 		await backend.paste(refOf(record), clean);
 		if (input.submitDelayMs > 0) await delay(input.submitDelayMs);
 		await backend.sendKeys(
@@ -281,6 +282,7 @@ export const createTerminalService = (options: TerminalServiceOptions) => {
 		async sendKeys(id: string, keys: readonly string[]) {
 			const record = requireLive(id);
 			monitor.notifyInputSent(id);
+			bus.emit(terminalTopic(id, 'input'), { terminalId: id, kind: 'keys', at: now() });
 			await backend.sendKeys(refOf(record), keys);
 			terminals.touch(id, now());
 		},
