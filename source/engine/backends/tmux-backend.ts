@@ -4,7 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { oneLine, ValidationError } from '../../errors.js';
 import { type FifoReader, makeFifo, openFifoReader } from '../fifo/fifo-reader.js';
-import { commandSeparator, TmuxError, type TmuxRunner } from './tmux.js';
+import { commandSeparator, type TmuxArg, TmuxError, type TmuxRunner } from './tmux.js';
 import { keyNamePattern, type TerminalBackend, type TerminalRef, type TerminalSink } from './types.js';
 
 type Attached = { ref: TerminalRef; windowId: string; reader: FifoReader; sink: TerminalSink };
@@ -32,8 +32,11 @@ const isAlive = (pid: number): boolean => {
 /** `=name` asks tmux for an exact match rather than a prefix or pattern. */
 export const tmuxTarget = (ref: Pick<TerminalRef, 'session' | 'window'>) => `=${ref.session}:=${ref.window}`;
 
+/** tmux expands formats (`#{…}`, and `#(…)`, which runs a shell command) in many arguments. */
+const tmuxLiteral = (text: string) => text.replaceAll('#', '##');
+
 /** pipe-pane takes a shell command (tmux runs it with sh -c, after format expansion). */
-const pipeCommand = (fifo: string) => `exec cat >> '${fifo.replaceAll("'", `'\\''`).replaceAll('#', '##')}'`;
+const pipeCommand = (fifo: string) => `exec cat >> '${tmuxLiteral(fifo.replaceAll("'", `'\\''`))}'`;
 
 export const createTmuxBackend = (options: TmuxBackendOptions): TerminalBackend => {
 	const { tmux, fifoDir, warn } = options;
@@ -47,6 +50,8 @@ export const createTmuxBackend = (options: TmuxBackendOptions): TerminalBackend 
 	let hookIndex = 1000 + (randomBytes(4).readUInt32BE() % indexSpace);
 	const hook = () => `window-unlinked[${hookIndex}]`;
 	let waiter: ChildProcess | undefined;
+	/** Counts the waiter's wake-ups, so a create can tell whether one came while it ran. */
+	let wakeups = 0;
 	let stopping = false;
 
 	const detach = (terminalId: string): Attached | undefined => {
@@ -61,22 +66,34 @@ export const createTmuxBackend = (options: TmuxBackendOptions): TerminalBackend 
 	const reconcile = async (): Promise<boolean> => {
 		// Only windows we had before asking: one created while the answer is on its way is not in it.
 		const known = [...attached.values()];
-		let live: Set<string>;
+		let live = new Set<string>();
+		let serverAlive = true;
 		try {
 			live = new Set((await tmux.run(['list-windows', '-a', '-F', '#{window_id}'])).split('\n'));
 		} catch (error) {
 			if (!(error instanceof TmuxError && error.kind === 'no-server')) throw error;
-			live = new Set();
+			serverAlive = false;
 		}
 		// With the server gone, a window that closed and a server that died look the same.
-		const reason = live.size > 0 ? 'window closed' : 'window closed (tmux server gone)';
+		const reason = serverAlive ? 'window closed' : 'window closed (tmux server gone)';
 		for (const entry of known) {
 			if (live.has(entry.windowId) || attached.get(entry.ref.terminalId) !== entry) continue;
 			detach(entry.ref.terminalId);
 			entry.sink.exited(reason);
 		}
-		return live.size > 0;
+		return serverAlive;
 	};
+
+	/** Looks for closed windows, then waits again; after a failure, looks again shortly. */
+	const recheck = () =>
+		reconcile()
+			.then((serverAlive) => {
+				if (serverAlive && attached.size > 0) armWaiter();
+			})
+			.catch((error: unknown) => {
+				warn(`tmux watcher: ${oneLine(error)}; retrying`);
+				setTimeout(armWaiter, 500).unref();
+			});
 
 	/**
 	 * Exits are events, not polling: a global `window-unlinked` hook (at an array index of our
@@ -94,27 +111,29 @@ export const createTmuxBackend = (options: TmuxBackendOptions): TerminalBackend 
 			detached: true,
 		});
 		waiter = child;
+		// A failed spawn gives 'error' and 'close' but no 'exit': 'close' comes in every case.
 		child.on('error', (error) => warn(`tmux wait-for: ${oneLine(error)}`));
-		child.on('exit', () => {
+		child.on('close', () => {
 			waiter = undefined;
-			if (stopping) return;
-			reconcile()
-				.then((serverAlive) => {
-					if (serverAlive && attached.size > 0) armWaiter();
-				})
-				.catch((error: unknown) => {
-					// Look again shortly rather than stop hearing about exits.
-					warn(`tmux watcher: ${oneLine(error)}; retrying`);
-					setTimeout(armWaiter, 500).unref();
-				});
+			wakeups++;
+			if (!stopping) void recheck();
 		});
 	};
 
-	/** Releases a channel's waiter, if any, so that it exits by itself (tmux keeps no dead item). */
+	/** Releases a channel's waiter, if any, so that it exits by itself rather than being killed. */
 	const unlock = (name: string) => tmux.run(['wait-for', '-U', name]).catch(() => {});
 
-	/** `set-hook` arguments that point the hook at our channel; chained into window creation. */
-	const hookArgs = () => ['set-hook', '-g', hook(), `wait-for -U ${channel}`];
+	/**
+	 * `set-hook` arguments that point the hook at our channel; chained into window creation. The
+	 * unlock runs through run-shell so that its error when nobody holds the lock (a window closed
+	 * while the engine was looking) stays out of the user's status line.
+	 */
+	const hookArgs = () => [
+		'set-hook',
+		'-g',
+		hook(),
+		`run-shell -b "tmux -S #{socket_path} wait-for -U ${channel} 2>/dev/null || true"`,
+	];
 
 	/**
 	 * Hooks and waiters left by engines that were killed (`kill -9`: no stop() ran): their hooks
@@ -128,16 +147,16 @@ export const createTmuxBackend = (options: TmuxBackendOptions): TerminalBackend 
 			return; // No server: nothing is stale, nothing is taken.
 		}
 		const taken = new Set<number>();
-		// "window-unlinked[1234] wait-for -U cao-exit-4242-a1b2c3"
-		for (const match of hooks.matchAll(
-			/^window-unlinked\[(\d+)\] wait-for -U (cao-exit-(\d+)-[0-9a-f]+)$/gm,
-		)) {
+		// 'window-unlinked[1234] run-shell -b "tmux -S #{socket_path} wait-for -U cao-exit-4242-a1b2c3 …"'
+		for (const match of hooks.matchAll(/^window-unlinked\[(\d+)\] .*\b(cao-exit-(\d+)-[0-9a-f]+)\b/gm)) {
 			const [, index, staleChannel, pid] = match;
 			if (isAlive(Number(pid))) {
 				taken.add(Number(index));
 				continue;
 			}
 			await tmux.run(['set-hook', '-gu', `window-unlinked[${index}]`]).catch(() => {});
+			// Twice: once to release a waiter it left, once to drop the lock that waiter took.
+			await unlock(staleChannel as string);
 			await unlock(staleChannel as string);
 		}
 		while (taken.has(hookIndex)) hookIndex = 1000 + ((hookIndex - 999) % indexSpace);
@@ -197,15 +216,27 @@ export const createTmuxBackend = (options: TmuxBackendOptions): TerminalBackend 
 			// agent's first byte. `env` makes tmux exec the argv directly even when it is a single word
 			// (tmux runs a lone word through sh -c).
 			const open = async () => {
-				const where = (await sessionExists(spec.session))
+				const exists = await sessionExists(spec.session);
+				const where = exists
 					? ['new-window', '-d', '-t', `=${spec.session}:`]
 					: ['new-session', '-d', '-s', spec.session, '-x', String(size.columns), '-y', String(size.rows)];
+				// new-session -e also sets the session's environment, which later windows would inherit.
+				const unsetSessionEnv = exists
+					? []
+					: Object.keys(spec.env).flatMap((key): TmuxArg[] => [
+							commandSeparator,
+							'set-environment',
+							'-t',
+							`=${spec.session}`,
+							'-u',
+							key,
+						]);
 				return tmux.run([
 					...where,
 					'-n',
 					spec.window,
 					'-c',
-					spec.workingDirectory,
+					tmuxLiteral(spec.workingDirectory),
 					...env,
 					'-P',
 					'-F',
@@ -213,6 +244,15 @@ export const createTmuxBackend = (options: TmuxBackendOptions): TerminalBackend 
 					'env',
 					'--',
 					...spec.command,
+					...unsetSessionEnv,
+					commandSeparator,
+					// A user's `remain-on-exit on` would keep a dead pane and hide the exit.
+					'set-option',
+					'-w',
+					'-t',
+					tmuxTarget(spec),
+					'remain-on-exit',
+					'off',
 					commandSeparator,
 					...hookArgs(),
 					commandSeparator,
@@ -223,11 +263,14 @@ export const createTmuxBackend = (options: TmuxBackendOptions): TerminalBackend 
 				]);
 			};
 			try {
+				const seen = wakeups;
 				// Terminals created at once in one session must not both try to create the session.
 				const output = await inSession(spec.session, open);
 				const windowId = output.trim().split('\n')[0] ?? '';
 				attached.set(spec.terminalId, { ref: spec, windowId, reader, sink });
-				armWaiter();
+				// A wake-up while tmux was answering was judged without this window: look again.
+				if (wakeups !== seen && !waiter) void recheck();
+				else armWaiter();
 			} catch (error) {
 				reader.stop();
 				// The window may exist if only pipe-pane failed.
@@ -299,10 +342,12 @@ export const createTmuxBackend = (options: TmuxBackendOptions): TerminalBackend 
 			await Promise.all([...attached.values()].map((entry) => release(entry.ref)));
 			const child = waiter;
 			if (child) {
-				const exited = new Promise((resolve) => child.once('exit', resolve));
+				const closed = new Promise((resolve) => child.once('close', resolve));
 				await unlock(channel);
-				await exited;
+				await closed;
 			}
+			// The waiter took the lock when it woke: drop it, so the channel goes from the server.
+			await unlock(channel);
 			await tmux.run(['set-hook', '-gu', hook()]).catch(() => {});
 		},
 	};

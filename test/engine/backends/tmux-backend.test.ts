@@ -1,11 +1,14 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { createTmuxBackend } from '../../../source/engine/backends/tmux-backend.js';
 import { createTmuxRunner } from '../../../source/engine/backends/tmux.js';
 import type { TerminalSpec } from '../../../source/engine/backends/types.js';
 import { createSandbox, describeWithTmux, type Sandbox } from '../../helpers/sandbox.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
 describeWithTmux('tmux backend', () => {
 	let sandbox: Sandbox;
@@ -108,6 +111,62 @@ describeWithTmux('tmux backend', () => {
 		sandbox.tmux('kill-window', '-t', `=cao-e:=${opened.terminal.window}`);
 		expect(await opened.exit).toBe('window closed');
 		expect(falseExits).toEqual(['window closed']);
+		await engine.stop();
+	});
+
+	it('runs nothing from a folder name and starts the agent in that very folder', async () => {
+		const folder = join(sandbox.home, 'x#{pane_id}#(touch pwned)');
+		mkdirSync(folder);
+		const engine = backend();
+		await engine.start();
+		const terminal = {
+			...spec('cao-f'),
+			command: ['sh', '-c', 'pwd > where; sleep 60'],
+			workingDirectory: folder,
+		};
+		await engine.create(terminal, { output: () => {}, exited: () => {} });
+		await waitFor(() => existsSync(join(folder, 'where')), { what: 'the agent to start' });
+		expect(readFileSync(join(folder, 'where'), 'utf8').trim()).toBe(folder);
+		expect(existsSync(join(sandbox.home, 'pwned'))).toBe(false);
+		expect(existsSync(join(process.cwd(), 'pwned'))).toBe(false);
+		await engine.stop();
+	});
+
+	it('sees exits although the user set remain-on-exit, and keeps one terminal’s environment out of the session', async () => {
+		sandbox.tmux('new-session', '-d', '-s', 'users-own');
+		sandbox.tmux('set-option', '-g', 'remain-on-exit', 'on');
+		const engine = backend();
+		await engine.start();
+		let exited: (reason: string) => void = () => {};
+		const exit = new Promise<string>((resolve) => {
+			exited = resolve;
+		});
+		const terminal = { ...spec('cao-g'), command: ['sleep', '0.3'], env: { SECRET_TOKEN: 's3' } };
+		await engine.create(terminal, { output: () => {}, exited });
+		expect(sandbox.tmux('show-environment', '-t', 'cao-g')).not.toContain('SECRET_TOKEN');
+		expect(await exit).toBe('window closed');
+		await engine.stop();
+	});
+
+	it('reports the exit of agents that die while they are being created', async () => {
+		sandbox.tmux('new-session', '-d', '-s', 'users-own');
+		const engine = backend();
+		await engine.start();
+		const exits = await Promise.all(
+			Array.from({ length: 12 }, async () => {
+				let exited: (reason: string) => void = () => {};
+				const exit = new Promise<string>((resolve) => {
+					exited = resolve;
+				});
+				await engine
+					.create({ ...spec('cao-h'), command: ['true'] }, { output: () => {}, exited })
+					.catch(() => {
+						exited('creation failed');
+					});
+				return exit;
+			}),
+		);
+		for (const reason of exits) expect(['window closed', 'creation failed']).toContain(reason);
 		await engine.stop();
 	});
 
