@@ -4,7 +4,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { createEventBus } from '../engine/bus.js';
 import type { TerminalEvents } from '../engine/events.js';
 import { timesSuffix } from '../engine/logs/log-writer.js';
-import { createStatusMonitor, quietWindowMs, turnStartDetectMs } from '../engine/status/status-monitor.js';
+import { createStatusMonitor, quietWindowMs } from '../engine/status/status-monitor.js';
 import { CaoError } from '../errors.js';
 import { getProvider } from '../providers/registry.js';
 
@@ -70,11 +70,7 @@ export const replayEvents = async (options: {
 	const bus = createEventBus((error) => {
 		throw error;
 	});
-	const monitor = createStatusMonitor({
-		bus,
-		quietWindowMs: quietWindowMs / speed,
-		turnStartDetectMs: turnStartDetectMs / speed,
-	});
+	const monitor = createStatusMonitor({ bus, quietWindowMs: quietWindowMs / speed });
 	const id = 'replay';
 	const steps: ReplayStep[] = [];
 	// Status events carry wall time; map them back onto the log's clock.
@@ -98,9 +94,9 @@ export const replayEvents = async (options: {
 		logClock = event.at;
 		wallAtLogClock = Date.now();
 		if (event.kind === 'input') {
+			steps.push({ kind: 'input', at: event.at });
 			monitor.notifyInputSent(id);
 			monitor.clearBuffer(id);
-			steps.push({ kind: 'input', at: event.at });
 		} else {
 			bus.emit('terminal.replay.output', { terminalId: id, data: event.data, at: wallAtLogClock });
 		}

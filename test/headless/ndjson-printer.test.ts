@@ -31,10 +31,11 @@ describeWithTmux('NDJSON event stream', () => {
 			'idle→processing',
 			'processing→completed',
 		]);
-		expect(statuses[1]).toMatchObject({
-			rule: 'fake.spinner',
-			line: expect.stringContaining('esc to interrupt'),
-		});
+		// Input sent is the evidence that a turn began.
+		expect(
+			events.some((event) => event.topic === `terminal.${terminal.id}.input` && event.kind === 'text'),
+		).toBe(true);
+		expect(statuses[1]).toMatchObject({ rule: 'cao.input-sent', line: '' });
 		expect(statuses[2]).toMatchObject({ rule: 'fake.reply-then-prompt', line: '● Echo: status please' });
 		for (const status of statuses) expect(status.at).toEqual(expect.any(Number));
 	});

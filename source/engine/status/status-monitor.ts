@@ -1,3 +1,4 @@
+import { oneLine } from '../../errors.js';
 import type { DetectContext, Detection, Provider } from '../../providers/types.js';
 import type { EventBus, Unsubscribe } from '../bus.js';
 import { terminalTopic } from '../events.js';
@@ -11,8 +12,8 @@ export const bufferLimit = 32 * 1024;
  */
 export const turnHeadLimit = 4 * 1024;
 export const quietWindowMs = 200;
-/** Least time between detections while a turn has been asked for but not yet seen to start. */
-export const turnStartDetectMs = 100;
+/** The rule of the `processing` published when input is sent: the evidence is the input itself. */
+export const inputSentRule = 'cao.input-sent';
 
 export type StatusSnapshot = { status: TerminalStatus; rule: string; line: string; at: number };
 
@@ -30,14 +31,14 @@ type TerminalState = {
 	/** Input was sent and no ready status has come since: the latch is open. */
 	afterInput: boolean;
 	quietTimer: NodeJS.Timeout | undefined;
-	lastDetectAt: number;
+	/** The provider's detect threw, and that was reported: report the next failure only after a success. */
+	detectFailing: boolean;
 };
 
 export type StatusMonitorOptions = {
 	bus: EventBus;
 	now?: () => number;
 	quietWindowMs?: number;
-	turnStartDetectMs?: number;
 };
 
 /**
@@ -58,24 +59,39 @@ export const acceptTransition = (
 
 /**
  * Derives each terminal's status from its output stream. Detection runs on the first chunk after
- * a quiet spell (so "processing" shows at once) and again once output has been quiet for the
- * quiet window (so the final screen decides "completed"), not on every chunk; only between an
- * input and the first sign of the turn starting does it look at chunks as they come (throttled).
+ * a quiet spell (so a change shows at once) and again once output has been quiet for the quiet
+ * window (so the final screen decides "completed"), never on every chunk. Sending input is a
+ * fact of its own: it publishes `processing` at once (rule `cao.input-sent`), so that every turn
+ * reads processing → ready, even one that ends in the status it began in.
  */
 export const createStatusMonitor = (options: StatusMonitorOptions) => {
 	const { bus } = options;
 	const now = options.now ?? Date.now;
 	const quietMs = options.quietWindowMs ?? quietWindowMs;
-	const turnStartMs = options.turnStartDetectMs ?? turnStartDetectMs;
 	const terminals = new Map<string, TerminalState>();
 
 	const view = (state: TerminalState) => (state.head ? `${state.head}\n${state.buffer}` : state.buffer);
 
-	const detectNow = (id: string, state: TerminalState) => {
-		state.lastDetectAt = now();
+	/** A provider's bug must not stop the engine: it reads as unknown, and is reported once. */
+	const detect = (id: string, state: TerminalState): Detection => {
 		const context: DetectContext = { afterInput: state.afterInput, profile: state.profile };
-		const detection: Detection = state.provider.detect(view(state), context);
-		if (!acceptTransition(state.status, detection.status, state.afterInput)) return;
+		try {
+			const detection = state.provider.detect(view(state), context);
+			state.detectFailing = false;
+			return detection;
+		} catch (error) {
+			if (!state.detectFailing) {
+				state.detectFailing = true;
+				bus.emit('engine.warning', {
+					message: `${state.provider.name} detection failed for terminal ${id}: ${oneLine(error)}`,
+					at: now(),
+				});
+			}
+			return { status: 'unknown', rule: `${state.provider.name}.failed`, line: '' };
+		}
+	};
+
+	const publish = (id: string, state: TerminalState, detection: Detection) => {
 		const previous = state.status;
 		state.status = detection.status;
 		state.rule = detection.rule;
@@ -92,6 +108,24 @@ export const createStatusMonitor = (options: StatusMonitorOptions) => {
 		});
 	};
 
+	const detectNow = (id: string, state: TerminalState) => {
+		const detection = detect(id, state);
+		if (acceptTransition(state.status, detection.status, state.afterInput)) publish(id, state, detection);
+	};
+
+	/** Detects once output has been quiet for the quiet window (pushed back by each chunk). */
+	const armQuietTimer = (id: string, state: TerminalState) => {
+		if (state.quietTimer) {
+			// Push the quiet deadline back without allocating a new timer.
+			state.quietTimer.refresh();
+			return;
+		}
+		state.quietTimer = setTimeout(() => {
+			state.quietTimer = undefined;
+			if (terminals.get(id) === state) detectNow(id, state);
+		}, quietMs);
+	};
+
 	const onOutput = (id: string, data: string) => {
 		const state = terminals.get(id);
 		if (!state) return;
@@ -99,20 +133,9 @@ export const createStatusMonitor = (options: StatusMonitorOptions) => {
 		if (!state.head && combined.length > bufferLimit) state.head = combined.slice(0, turnHeadLimit);
 		const room = state.head ? bufferLimit - state.head.length - 1 : bufferLimit;
 		state.buffer = combined.length > room ? combined.slice(-room) : combined;
-		if (state.quietTimer) {
-			// Still streaming: push the quiet deadline back without allocating a new timer.
-			state.quietTimer.refresh();
-			// Right after input the first chunk is often only the echo; the spinner follows without a
-			// pause, so look again (throttled) until the turn is seen to start.
-			const turnPending = state.afterInput && state.status !== 'processing';
-			if (turnPending && now() - state.lastDetectAt >= turnStartMs) detectNow(id, state);
-			return;
-		}
-		detectNow(id, state);
-		state.quietTimer = setTimeout(() => {
-			state.quietTimer = undefined;
-			if (terminals.get(id) === state) detectNow(id, state);
-		}, quietMs);
+		const streaming = state.quietTimer !== undefined;
+		armQuietTimer(id, state);
+		if (!streaming) detectNow(id, state);
 	};
 
 	let unsubscribe: Unsubscribe | undefined;
@@ -131,7 +154,7 @@ export const createStatusMonitor = (options: StatusMonitorOptions) => {
 			at: now(),
 			afterInput: false,
 			quietTimer: undefined,
-			lastDetectAt: 0,
+			detectFailing: false,
 		});
 	};
 
@@ -165,10 +188,18 @@ export const createStatusMonitor = (options: StatusMonitorOptions) => {
 			state.head = '';
 			state.buffer = '';
 		},
-		/** Opens the latch: the next turn may go through processing again. */
+		/**
+		 * Opens the latch and publishes `processing`: a turn has begun. The quiet timer is armed, so
+		 * input that makes no output (a key at an idle prompt) is judged all the same.
+		 */
 		notifyInputSent(id: string) {
 			const state = stateOf(id);
-			if (state) state.afterInput = true;
+			if (!state) return;
+			state.afterInput = true;
+			if (state.status !== 'processing')
+				publish(id, state, { status: 'processing', rule: inputSentRule, line: '' });
+			// publish() closes the latch only for ready statuses; it stays open here.
+			armQuietTimer(id, state);
 		},
 		/** Back to unknown with an empty buffer, as if just registered. */
 		reset(id: string) {

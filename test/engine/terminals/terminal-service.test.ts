@@ -188,5 +188,25 @@ describeWithTmux('terminal service on real tmux', () => {
 		expect(await t.engine.terminals.getOutput(terminal.id, 'last')).toBe(
 			`semicolon; $(not run)|${terminal.id}|${t.sandbox.home}`,
 		);
+		// Quick turns that end in the status they began in are each seen to begin and end.
+		for (const word of ['two', 'three']) {
+			const again = nextEvent(
+				t.engine.bus,
+				`terminal.${terminal.id}.status`,
+				(e) => e.status === 'completed',
+			);
+			await t.engine.terminals.sendInput(terminal.id, `echo ${word}`);
+			await again;
+			expect(await t.engine.terminals.getOutput(terminal.id, 'last')).toBe(word);
+		}
+		expect(t.statuses(terminal.id)).toEqual([
+			'idle',
+			'processing',
+			'completed',
+			'processing',
+			'completed',
+			'processing',
+			'completed',
+		]);
 	});
 });
