@@ -33,23 +33,36 @@ export const runHeadless = async (options: HeadlessOptions): Promise<void> => {
 		throw error;
 	}
 
+	// The engine serves until it is told to stop, whether or not terminals are attached.
+	const keepAlive = setInterval(() => {}, 2 ** 31 - 1);
 	let stopping = false;
-	const stop = () => {
+	const stop = (code: number) => {
 		if (stopping) return;
 		stopping = true;
+		clearInterval(keepAlive);
 		void engine.stop().then(
-			() => process.exit(0),
+			() => process.exit(code),
 			(error: unknown) => {
 				stderrLine(`stopping: ${oneLine(error)}`);
 				process.exit(1);
 			},
 		);
 	};
-	process.on('SIGINT', stop);
-	process.on('SIGTERM', stop);
+	process.on('SIGINT', () => stop(0));
+	process.on('SIGTERM', () => stop(0));
+	// Whoever reads the events went away (`| head`): stop cleanly rather than die on EPIPE.
+	process.stdout.on('error', () => stop(0));
+	// A bug must not leave FIFOs, pipes and the exit hook behind: stop, then say it in one line.
+	const crash = (error: unknown) => {
+		stderrLine(`internal error: ${oneLine(error)}`);
+		stop(1);
+	};
+	process.on('uncaughtException', crash);
+	process.on('unhandledRejection', crash);
 
-	// A launch that fails is reported and the others go on: the engine keeps serving.
-	await Promise.all(
+	// A launch that fails is reported and the others go on: the engine keeps serving. When every
+	// launch asked for fails, there is nothing to serve: exit with an error.
+	const launched = await Promise.all(
 		specs.map((spec) =>
 			engine.terminals
 				.create({
@@ -58,9 +71,16 @@ export const runHeadless = async (options: HeadlessOptions): Promise<void> => {
 					workingDirectory: options.workingDirectory,
 					session: options.session,
 				})
-				.catch((error: unknown) => stderrLine(`launch ${spec.provider}: ${oneLine(error)}`)),
+				.then(
+					() => true,
+					(error: unknown) => {
+						stderrLine(`launch ${spec.provider}: ${oneLine(error)}`);
+						return false;
+					},
+				),
 		),
 	);
+	if (specs.length > 0 && !launched.some(Boolean)) stop(1);
 };
 
 /** `cao-tui output TERMINAL [--last]`: reads the terminal straight from tmux; no engine needed. */

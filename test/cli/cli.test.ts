@@ -125,6 +125,40 @@ describe('cao-tui command line', () => {
 		},
 	);
 
+	itWithTmux('serves with no terminal until told to stop, and fails when every launch fails', async () => {
+		const idleEngine = startCli(['--no-ui'], sandbox.env);
+		await waitFor(() => idleEngine.lines.length > 0, { what: 'engine.started' });
+		expect(idleEngine.events()[0]).toMatchObject({ topic: 'engine.started' });
+		idleEngine.child.kill('SIGINT');
+		expect(await idleEngine.exited).toBe(0);
+
+		const failing = await runCli(
+			['--no-ui', '--launch', 'fake', '--working-directory', '/no/such/dir'],
+			sandbox.env,
+		);
+		expect(failing.code).toBe(1);
+		expectOneLineError(
+			failing.stderr,
+			"launch fake: working directory '/no/such/dir' does not exist or is not a folder",
+		);
+	});
+
+	itWithTmux('stops cleanly when whoever reads the events goes away', async () => {
+		const cli = startCli(['--no-ui', '--launch', 'shell', '--launch', 'shell'], sandbox.env);
+		await waitFor(() => cli.events().filter((event) => event.status === 'idle').length === 2, {
+			what: 'idle',
+		});
+		// As with `| head -1`: the reader is gone, and the next event meets a broken pipe.
+		cli.child.stdout.destroy();
+		const [first] = windowNames(sandbox).filter((name) => name.startsWith('shell-'));
+		sandbox.tmux('kill-window', '-t', `=${first?.replace(/^shell-/, 'cao-')}:=${first}`);
+		expect(await cli.exited).toBe(0);
+		expect(cli.stderr()).toBe('');
+		expect(readdirSync(sandbox.paths.fifos)).toEqual([]);
+		expect(sandbox.tmux('show-hooks', '-g')).not.toContain('cao-exit');
+		expect(windowNames(sandbox).filter((name) => name.startsWith('shell-'))).toHaveLength(1);
+	});
+
 	itWithTmux('says in one line when the tmux server of a terminal is gone', async () => {
 		const cli = startCli(['--no-ui', '--launch', 'shell'], sandbox.env);
 		await waitFor(() => cli.events().some((event) => event.status === 'idle'), { what: 'idle' });

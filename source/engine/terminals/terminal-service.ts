@@ -99,7 +99,18 @@ export const createTerminalService = (options: TerminalServiceOptions) => {
 		return record;
 	};
 
+	/** Terminals between window creation and ready: their windows, for stop() to take back. */
+	const creating = new Map<string, TerminalRef>();
+	let drained: (() => void) | undefined;
+	const doneCreating = (id: string) => {
+		creating.delete(id);
+		if (creating.size === 0) drained?.();
+	};
+	let stopping = false;
+
 	const exited = (id: string, reason: string) => {
+		// A terminal that dies while it starts is reported once, by create(), with the whole story.
+		if (creating.has(id)) return;
 		monitor.forget(id);
 		terminals.markExited(id, now());
 		bus.emit(terminalTopic(id, 'exited'), { terminalId: id, reason, at: now() });
@@ -211,6 +222,7 @@ export const createTerminalService = (options: TerminalServiceOptions) => {
 		terminals.insert(record);
 		monitor.register(id, provider, profile);
 		let created = false;
+		creating.set(id, ref);
 		try {
 			await writeLaunchFiles(configDir, launch.files ?? []);
 			await backend.create(
@@ -226,6 +238,7 @@ export const createTerminalService = (options: TerminalServiceOptions) => {
 				},
 			);
 			created = true;
+			if (stopping) throw new CaoError('the engine is stopping');
 			bus.emit(terminalTopic(id, 'created'), {
 				terminalId: id,
 				session: record.session,
@@ -244,8 +257,10 @@ export const createTerminalService = (options: TerminalServiceOptions) => {
 				paste: (text) => backend.paste(ref, text),
 			};
 			await provider.initialize(context);
+			doneCreating(id);
 			return { ...record, lastStatus: monitor.getStatus(id)?.status ?? 'unknown' };
 		} catch (error) {
+			doneCreating(id);
 			const tail = created ? await screenTail(ref) : '';
 			await backend.destroy(ref).catch(() => {});
 			monitor.forget(id);
@@ -265,8 +280,11 @@ export const createTerminalService = (options: TerminalServiceOptions) => {
 		monitor.notifyInputSent(id);
 		monitor.clearBuffer(id);
 		bus.emit(terminalTopic(id, 'input'), { terminalId: id, kind: 'text', at: now() });
-		await backend.paste(refOf(record), clean);
-		if (input.submitDelayMs > 0) await delay(input.submitDelayMs);
+		// Empty input is just Enter, as at a keyboard.
+		if (clean) {
+			await backend.paste(refOf(record), clean);
+			if (input.submitDelayMs > 0) await delay(input.submitDelayMs);
+		}
 		await backend.sendKeys(
 			refOf(record),
 			Array.from({ length: input.enterCount }, () => 'Enter'),
@@ -310,8 +328,19 @@ export const createTerminalService = (options: TerminalServiceOptions) => {
 			await rm(join(options.configRoot, id), { recursive: true, force: true });
 			bus.emit(terminalTopic(id, 'exited'), { terminalId: id, reason: 'deleted', at: now() });
 		},
-		/** Stops reading every terminal; they keep running. */
+		/**
+		 * Stops reading every terminal; they keep running. Terminals still starting are taken back
+		 * (their windows killed, their rows removed): they never became ready.
+		 */
 		async releaseAll(): Promise<void> {
+			stopping = true;
+			const starting = [...creating.values()];
+			await Promise.all(starting.map((ref) => backend.destroy(ref).catch(() => {})));
+			if (creating.size > 0) {
+				await new Promise<void>((resolveDrained) => {
+					drained = resolveDrained;
+				});
+			}
 			await backend.stop();
 		},
 	};
