@@ -50,6 +50,8 @@ const help = `
 
 const cli = meow(help, {
 	importMeta: import.meta,
+	// A mistyped flag (`--lauch`) must not start an engine that silently ignores it.
+	allowUnknownFlags: false,
 	flags: {
 		ui: { type: 'boolean', default: true },
 		launch: { type: 'string', isMultiple: true, default: [] },

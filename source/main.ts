@@ -85,11 +85,11 @@ export const runHeadless = async (options: HeadlessOptions): Promise<void> => {
 
 /** `cao-tui output TERMINAL [--last]`: reads the terminal straight from tmux; no engine needed. */
 export const printOutput = async (terminalId: string, last: boolean): Promise<void> => {
-	const db = openDatabase(resolvePaths().database);
+	const paths = resolvePaths();
+	const db = openDatabase(paths.database);
 	try {
 		const record = createTerminalRepository(db).get(terminalId);
 		if (!record || record.exitedAt !== null) throw new TerminalNotFoundError(terminalId);
-		const paths = resolvePaths();
 		const backend = createTmuxBackend({
 			tmux: createTmuxRunner(resolveTmuxSocket()),
 			fifoDir: paths.fifos,

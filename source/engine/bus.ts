@@ -57,7 +57,8 @@ export const createEventBus = (reportError: BusErrorReporter): EventBus => {
 
 	emitter.on('*', (topic, payload) => {
 		const name = String(topic);
-		for (const [listener, segments] of wildcard) {
+		// A copy: a listener added by a handler waits for the next event, as mitt's exact ones do.
+		for (const [listener, segments] of [...wildcard]) {
 			if (!segments || topicMatches(segments, name)) listener(payload, name);
 		}
 	});

@@ -42,7 +42,7 @@ export type TmuxRunner = {
 	/** The `-L` socket name, or undefined for the user's default server. */
 	readonly socket: string | undefined;
 	run(args: readonly TmuxArg[], options?: { input?: string }): Promise<string>;
-	/** argv prefix for a process that talks to the same server (attach, control mode). */
+	/** argv for a long-lived tmux client of the same server (the exit waiter, attach). */
 	argv(args: readonly string[]): string[];
 };
 

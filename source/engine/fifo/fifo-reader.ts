@@ -13,7 +13,7 @@ export type FifoReader = {
 	readonly path: string;
 	/** Bytes received so far. */
 	readonly bytes: number;
-	/** Closes both ends and unlinks the FIFO; pending bytes are delivered first. */
+	/** Delivers what was read but not yet delivered, then closes both ends and unlinks the FIFO. */
 	stop(): void;
 };
 

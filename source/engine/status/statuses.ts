@@ -16,6 +16,3 @@ export const readyStatuses: ReadonlySet<TerminalStatus> = new Set([
 	'waiting_user_answer',
 	'error',
 ]);
-
-export const isTerminalStatus = (value: string): value is TerminalStatus =>
-	(terminalStatuses as readonly string[]).includes(value);

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, expect, it } from 'vitest';
 import { openDatabase } from '../../../source/engine/store/database.js';
 import { createTerminalRepository } from '../../../source/engine/store/terminal-repository.js';
 import { CaoError } from '../../../source/errors.js';
+import { fakeProvider } from '../../../source/providers/fake.js';
 import { startTestEngine, type TestEngine } from '../../helpers/engine.js';
 import { describeWithTmux, windowNames } from '../../helpers/sandbox.js';
 import { nextEvent, waitFor } from '../../helpers/wait-for.js';
@@ -33,14 +34,18 @@ describeWithTmux('terminal service on real tmux', () => {
 		expect(await t.engine.terminals.getOutput(terminal.id, 'last')).toBe('Echo: hello there');
 		expect(await t.engine.terminals.getOutput(terminal.id, 'full')).toContain('Fake Agent');
 
-		// Someone types into the pane and erases it: the repaint is the first chunk after quiet, so
-		// detection runs on it at once (the monitor's handler runs before ours). The status must not
-		// move; the next turn's sequence shows any flap.
+		// The agent redraws its prompt line (Ctrl-L typed by someone attached): on its own that screen
+		// reads as idle, so only the latch keeps completed. The repaint is the first chunk after
+		// quiet, so detection runs on it at once (the monitor's handler runs before ours); the next
+		// turn's sequence shows any flap.
 		const repainted = nextEvent(t.engine.bus, `terminal.${terminal.id}.output`, (e) =>
-			e.data.includes('\b \b'),
+			e.data.includes('\x1b[2K❯'),
 		);
-		t.sandbox.tmux('send-keys', '-t', `=${terminal.session}:=${terminal.window}`, 'z', 'BSpace');
+		t.sandbox.tmux('send-keys', '-t', `=${terminal.session}:=${terminal.window}`, 'C-l');
 		await repainted;
+		const buffer = t.engine.monitor.getBuffer(terminal.id) ?? '';
+		expect(fakeProvider.detect(buffer, { afterInput: false, profile: null }).status).toBe('idle');
+		expect(t.engine.monitor.getStatus(terminal.id)?.status).toBe('completed');
 
 		// A second turn goes through the same sequence.
 		const again = nextEvent(t.engine.bus, `terminal.${terminal.id}.status`, (e) => e.status === 'completed');
@@ -127,11 +132,20 @@ describeWithTmux('terminal service on real tmux', () => {
 		expect(message).not.toContain('\n');
 		expect(windowNames(t.sandbox).filter((name) => name.startsWith('fake-'))).toEqual([]);
 		expect(t.fifos()).toEqual([]);
+		const id = /terminal ([0-9a-f]{8}) did not reach idle/.exec(message)?.[1] ?? '';
 		const db = openDatabase(t.sandbox.paths.database);
-		expect(createTerminalRepository(db).listLive()).toEqual([]);
+		expect(createTerminalRepository(db).get(id)).toBeUndefined();
 		db.close();
 		const exited = t.events.find((event) => event.topic.endsWith('.exited'));
 		expect(exited).toMatchObject({ reason: expect.stringContaining('failed to start') });
+	});
+
+	it('creates terminals in sessions of their own in parallel', async () => {
+		const created = await Promise.all(
+			Array.from({ length: 10 }, () => t.engine.terminals.create({ provider: 'fake' })),
+		);
+		expect(new Set(created.map((terminal) => terminal.session)).size).toBe(10);
+		for (const terminal of created) expect(terminal.lastStatus).toBe('idle');
 	});
 
 	it('marks terminals exited when the tmux server dies, and keeps serving', async () => {
