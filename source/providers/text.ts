@@ -12,6 +12,8 @@ const osc = /\x1b\](\d*);?([^\x07\x1b]*)(?:\x07|\x1b\\)/g;
 const csi = /\x1b\[([0-?]*)[ -/]*([@-~])/g;
 // Other escapes: ESC ( B charset, ESC 7 / ESC 8 save/restore, ESC = keypad, DCS/APC strings.
 const otherEscape = /\x1bP[^\x1b]*\x1b\\|\x1b_[^\x1b]*\x1b\\|\x1b[()][0-9A-Za-z]|\x1b[78=>DEHMc]/g;
+// An escape cut off at the end of the buffer, its rest still on the way: "\x1b[3", "\x1b]0;tit"
+const truncatedEscape = /\x1b(?:\[[0-?]*[ -/]*|\][^\x07\x1b]*|[P_][^\x1b]*|[()])?$/;
 // C0 controls other than \t \n \r, and DEL.
 const control = /[\x00-\x08\x0b-\x0c\x0e-\x1a\x1c-\x1f\x7f]/g;
 
@@ -25,8 +27,9 @@ const csiReplacement = (params: string, final: string): string => {
 		case 'F':
 		case 'd':
 		case 'J': // erase display
-		case 'K': // erase line
 			return '\n';
+		// Erase line (K) moves nothing: TUIs send it after a cursor move or \r, which already broke
+		// the line ("\x1b[5;1H\x1b[2Kone" is one new line, not two).
 		case 'C': // cursor forward: the gap it leaves reads as spaces
 			return ' '.repeat(Math.min(Number.parseInt(params, 10) || 1, 200));
 		case 'G': // column absolute
@@ -39,6 +42,7 @@ const csiReplacement = (params: string, final: string): string => {
 export const normalizeStream = (raw: string): NormalizedStream => {
 	let title: string | null = null;
 	const text = raw
+		.replace(truncatedEscape, '')
 		.replace(osc, (_match, code: string, value: string) => {
 			if (code === '0' || code === '2') title = value;
 			return '';
