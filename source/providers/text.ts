@@ -32,8 +32,8 @@ const csiReplacement = (params: string, final: string): string => {
 		// the line ("\x1b[5;1H\x1b[2Kone" is one new line, not two).
 		case 'C': // cursor forward: the gap it leaves reads as spaces
 			return ' '.repeat(Math.min(Number.parseInt(params, 10) || 1, 200));
-		case 'G': // column absolute
-			return ' ';
+		case 'G': // column absolute: to column 1 it is a carriage return ("\x1b[1G\x1b[2K> reply")
+			return (Number.parseInt(params, 10) || 1) <= 1 ? '\n' : ' ';
 		default:
 			return '';
 	}

@@ -23,6 +23,8 @@ describe('normalizeStream', () => {
 		['cursor up and down', 'a\x1b[Ab\x1b[2Bc', ['a', 'b', 'c']],
 		['erase line after a move: one break, not two', 'a\x1b[5;1H\x1b[2Kb', ['a', 'b']],
 		['erase line after a carriage return', 'a\r\x1b[2Kb', ['a', 'b']],
+		['column 1 is a carriage return', '⠙ Thinking...\x1b[1G\x1b[2K> reply', ['⠙ Thinking...', '> reply']],
+		['another column is a gap', 'a\x1b[10Gb', ['a b']],
 		['an escape cut off at the end', 'prompt > \x1b[3', ['prompt >']],
 		['a title cut off at the end', 'x\x1b]0;half a tit', ['x']],
 		['erase display', 'a\x1b[2Jb', ['a', 'b']],
