@@ -1,14 +1,38 @@
-import type { Provider } from './types.js';
+import { createQFamilyProvider } from './q-family.js';
 
-// Placeholder until the provider is written: detects nothing.
-export const qCliProvider: Provider = {
+/**
+ * Amazon Q Developer CLI: `q chat --agent NAME`, its classic line UI (see q-family.ts for the
+ * screens it shares with Kiro CLI).
+ *
+ * Q reads agents only from `<cwd>/.amazonq/cli-agents/` and `~/.aws/amazonq/cli-agents/`, with no
+ * flag or variable to point it elsewhere: the agent file is written under the terminal's config
+ * folder, and the engine has to link it into one of those folders before the start; until it
+ * does, Q warns and falls back to its default agent (no cao tools).
+ */
+export const qCliProvider = createQFamilyProvider({
 	name: 'q_cli',
-	input: { submitDelayMs: 200, enterCount: 1, acceptsInputWhileProcessing: false, exit: { keys: ['C-d'] } },
-	initTimeoutMs: 30_000,
-	launchCommand: () => ({ command: ['q_cli'], env: {} }),
-	initialize: async (context) => {
-		await context.waitForStatus(['idle'], context.timeoutMs);
+	chat: ['q', 'chat'],
+	dialect: 'q',
+	agentFile: (agentName) => `amazonq/cli-agents/${agentName}.json`,
+	env: () => ({}),
+	toolNames: {
+		bash: 'execute_bash',
+		shell: 'execute_bash',
+		execute_cmd: 'execute_bash',
+		read: 'fs_read',
+		write: 'fs_write',
+		edit: 'fs_write',
+		aws: 'use_aws',
 	},
-	detect: () => ({ status: 'unknown', rule: 'q_cli.none', line: '' }),
-	extractLastReply: () => '',
-};
+	// What Q's default agent reads, minus README.md.
+	resources: ['file://AmazonQ.md', 'file://AGENTS.md', 'file://.amazonq/rules/**/*.md'],
+	input: {
+		// rustyline takes a bracketed paste at once; Enter right after it submits.
+		submitDelayMs: 300,
+		enterCount: 1,
+		acceptsInputWhileProcessing: false,
+		exit: { text: '/quit' },
+	},
+	// MCP servers start before the first prompt.
+	initTimeoutMs: 60_000,
+});

@@ -1,0 +1,233 @@
+import { describe, expect, it } from 'vitest';
+import { opencodeCliProvider, renderScreen } from '../../source/providers/opencode-cli.js';
+import type { AgentProfile, DetectContext } from '../../source/providers/types.js';
+import { launchOptions } from '../helpers/launch-options.js';
+
+const configDir = '/home/me/.cao/terminals/ab12cd34';
+const idle: DetectContext = { afterInput: false, profile: null };
+const afterInput: DetectContext = { afterInput: true, profile: null };
+
+const profile: AgentProfile = {
+	name: 'Code Reviewer',
+	model: 'anthropic/claude-sonnet-4-5',
+	systemPrompt: 'You review code.\nBe terse.',
+	allowedTools: ['bash', 'fs_write', 'mcp__github__get_issue', '@jira', 'webfetch'],
+	mcpServers: {
+		github: { command: 'github-mcp', args: ['--stdio'], env: { GITHUB_TOKEN: 't0k3n' } },
+	},
+};
+
+const configOf = (files: { path: string; content: string }[] | undefined) =>
+	JSON.parse(files?.find((file) => file.path === `${configDir}/opencode.json`)?.content ?? '{}');
+
+describe('opencodeCliProvider.launchCommand', () => {
+	it('without a profile: opencode with a config holding cao MCP server, its tools allowed', () => {
+		const launch = opencodeCliProvider.launchCommand(launchOptions());
+		expect(launch.command).toEqual(['opencode']);
+		expect(launch.env).toEqual({
+			OPENCODE_CONFIG: `${configDir}/opencode.json`,
+			OPENCODE_DISABLE_AUTOUPDATE: '1',
+		});
+		expect(launch.files?.map((file) => file.path)).toEqual([`${configDir}/opencode.json`]);
+		expect(configOf(launch.files)).toEqual({
+			$schema: 'https://opencode.ai/config.json',
+			mcp: {
+				cao: {
+					type: 'local',
+					command: ['/usr/bin/node', '/opt/cao-tui/dist/cli.js', 'mcp-server'],
+					environment: { CAO_TERMINAL_ID: 'ab12cd34', CAO_HOME: '/home/me/.cao' },
+					enabled: true,
+				},
+			},
+			permission: { 'cao_*': 'allow' },
+		});
+	});
+
+	it('a full profile: an agent of its own with the prompt file, model, permissions, MCP servers', () => {
+		const launch = opencodeCliProvider.launchCommand(launchOptions({ profile, args: ['--print-logs'] }));
+		expect(launch.command).toEqual([
+			'opencode',
+			'--model',
+			'anthropic/claude-sonnet-4-5',
+			'--agent',
+			'cao-code-reviewer',
+			'--print-logs',
+		]);
+		expect(launch.files?.find((file) => file.path === `${configDir}/agent-prompt.md`)?.content).toBe(
+			profile.systemPrompt,
+		);
+		const config = configOf(launch.files);
+		const permission = {
+			'cao_*': 'allow',
+			bash: 'allow',
+			edit: 'allow',
+			github_get_issue: 'allow',
+			'jira_*': 'allow',
+			webfetch: 'allow',
+		};
+		expect(config.permission).toEqual(permission);
+		expect(config.agent).toEqual({
+			'cao-code-reviewer': {
+				description: 'cao-tui agent profile Code Reviewer',
+				mode: 'primary',
+				prompt: `{file:${configDir}/agent-prompt.md}`,
+				model: 'anthropic/claude-sonnet-4-5',
+				permission,
+			},
+		});
+		expect(Object.keys(config.mcp)).toEqual(['github', 'cao']);
+		expect(config.mcp.github).toEqual({
+			type: 'local',
+			command: ['github-mcp', '--stdio'],
+			environment: { GITHUB_TOKEN: 't0k3n' },
+			enabled: true,
+		});
+	});
+
+	it('skipPermissions allows everything ("*"), a profile without prompt gets no prompt file', () => {
+		const launch = opencodeCliProvider.launchCommand(
+			launchOptions({ profile: { name: 'yolo', skipPermissions: true } }),
+		);
+		expect(launch.command).toEqual(['opencode', '--agent', 'cao-yolo']);
+		expect(launch.files).toHaveLength(1);
+		const config = configOf(launch.files);
+		expect(config.permission).toEqual({ 'cao_*': 'allow', '*': 'allow' });
+		expect(config.agent['cao-yolo'].prompt).toBeUndefined();
+	});
+});
+
+describe('opencodeCliProvider input tuning', () => {
+	it('paste, a short pause, one Enter; /exit to leave', () => {
+		expect(opencodeCliProvider.input.enterCount).toBe(1);
+		expect(opencodeCliProvider.input.submitDelayMs).toBeGreaterThanOrEqual(100);
+		expect(opencodeCliProvider.input.submitDelayMs).toBeLessThanOrEqual(1000);
+		expect(opencodeCliProvider.input.exit).toEqual({ text: '/exit' });
+		expect(opencodeCliProvider.initTimeoutMs).toBeGreaterThanOrEqual(30_000);
+	});
+});
+
+const at = (row: number, col: number) => `\x1b[${row};${col}H`;
+const frame = (body: string) => `\x1b[?2026h${body}\x1b[?2026l`;
+/** A user message block: "┃", "┃  text", "┃" from `row`, as OpenTUI paints it. */
+const user = (row: number, text: string) => `${at(row, 3)}┃${at(row + 1, 3)}┃  ${text}${at(row + 2, 3)}┃`;
+const footerBusy = `${at(49, 4)}⬝⬝■■■■⬝⬝${at(49, 14)}esc interrupt`;
+const footerIdle = `${at(49, 4)}/home/me/work       ${at(49, 130)}ctrl+p commands`;
+
+describe('renderScreen', () => {
+	it('places cells where the cursor moves, and keeps the last title', () => {
+		const { lines, title } = renderScreen(`\x1b]0;OpenCode\x07${at(2, 3)}world${at(1, 1)}hello${at(2, 1)}>`);
+		expect(lines).toEqual(['hello', '> world']);
+		expect(title).toBe('OpenCode');
+	});
+
+	it('Ink redraws: erased lines go, the newest frame stays under printed history', () => {
+		const erase = (count: number) => '\x1b[2K\x1b[1A'.repeat(count) + '\x1b[2K\x1b[G';
+		const raw = `history\r\nspinner 1\r\nbox\r\n${erase(2)}spinner 2\r\nbox\r\n${erase(2)}reply\r\nbox\r\n`;
+		expect(renderScreen(raw).lines).toEqual(['history', 'reply', 'box', '']);
+	});
+
+	it('wide characters take two cells; erase to end of line; \\r overwrites', () => {
+		expect(renderScreen('日本x').lines).toEqual(['日本x']);
+		expect(renderScreen(`abcdef${at(1, 3)}\x1b[K`).lines).toEqual(['ab']);
+		expect(renderScreen('50%\r99%').lines).toEqual(['99%']);
+	});
+
+	it('the alternate screen starts blank and leaving it shows the main screen again', () => {
+		expect(renderScreen('shell$ opencode\x1b[?1049h\x1b[HTUI').lines).toEqual(['TUI']);
+		expect(renderScreen('shell$ opencode\x1b[?1049h\x1b[HTUI\x1b[?1049l').lines).toEqual(['shell$ opencode']);
+	});
+
+	it('a half-written synchronized frame is left out; so is a cut sequence at the start', () => {
+		const raw = `5;232m${frame(`${at(1, 1)}done`)}\x1b[?2026h${at(1, 1)}half`;
+		expect(renderScreen(raw).lines).toEqual(['done']);
+	});
+});
+
+describe('opencodeCliProvider.detect', () => {
+	it('the moving bar in the footer: processing, even with finished turns above', () => {
+		const raw = frame(
+			`${user(1, 'first')}${at(5, 6)}▣  Build · Big Pickle · 2.1s${user(7, 'second')}${footerBusy}`,
+		);
+		expect(opencodeCliProvider.detect(raw, afterInput)).toEqual({
+			status: 'processing',
+			rule: 'opencode_cli.busy-footer',
+			line: '⬝⬝■■■■⬝⬝  esc interrupt',
+		});
+	});
+
+	it('a finished ▣ line with a newer user message below it is not completed', () => {
+		// The newer turn's own ▣ line was drawn before the buffer's window; no bar: it ended.
+		const raw = frame(`${at(5, 6)}▣  Build · Big Pickle · 2.1s${user(7, 'second')}${footerIdle}`);
+		const detection = opencodeCliProvider.detect(raw, afterInput);
+		expect(detection.status).not.toBe('completed');
+		expect(detection.status).not.toBe('idle');
+	});
+
+	it('the question tool (the model asks the user) waits for an answer', () => {
+		const raw = frame(
+			`${user(1, 'pick one')}${at(10, 3)}┃  Which database?${at(11, 3)}┃  1. Postgres${at(14, 5)}↑↓ select  enter submit  esc dismiss`,
+		);
+		expect(opencodeCliProvider.detect(raw, afterInput)).toEqual({
+			status: 'waiting_user_answer',
+			rule: 'opencode_cli.question',
+			line: '↑↓ select  enter submit  esc dismiss',
+		});
+	});
+
+	it('the turn over, its ▣ line with a duration: completed; interrupted: idle', () => {
+		const done = frame(
+			`${user(1, 'hi')}${at(5, 6)}Hello!${at(7, 6)}▣  Build · Fake Model · 1m 5s${footerIdle}`,
+		);
+		expect(opencodeCliProvider.detect(done, idle)).toEqual({
+			status: 'completed',
+			rule: 'opencode_cli.finished',
+			line: '▣  Build · Fake Model · 1m 5s',
+		});
+		const stopped = frame(`${user(1, 'hi')}${at(5, 6)}▣  Build · Fake Model · interrupted${footerIdle}`);
+		expect(opencodeCliProvider.detect(stopped, afterInput).status).toBe('idle');
+	});
+
+	it('a head and a tail joined by the status buffer: the cut cells after the join are dropped', () => {
+		const head = frame(`${user(1, 'hi')}${footerBusy}`);
+		const tail = `32m■■■${frame(`${at(5, 6)}Hello!${at(7, 6)}▣  Build · Fake Model · 4.6s${footerIdle}`)}`;
+		const buffer = `${head}\n${tail}`;
+		expect(opencodeCliProvider.detect(buffer, afterInput).status).toBe('completed');
+		expect(opencodeCliProvider.extractLastReply(buffer)).toBe('Hello!');
+	});
+});
+
+describe('opencodeCliProvider.extractLastReply', () => {
+	it('the newest turn text: no thought, no tool lines, no sidebar', () => {
+		const sidebar = (row: number, text: string) => `${at(row, 160)}${text}`;
+		const screen = frame(
+			[
+				user(1, 'fix it'),
+				`${at(5, 3)}┃  Thinking: the user wants a fix.`,
+				`${at(7, 6)}→ Read src/app.ts`,
+				`${at(9, 6)}Fixed the off-by-one.`,
+				`${at(11, 6)}It now reads  all items.`,
+				`${at(13, 6)}▣  Build · Fake Model · 4.6s`,
+				sidebar(1, 'Context'),
+				sidebar(13, 'LSP'),
+				`${at(46, 3)}┃  Build · Fake Model Fake`,
+				`${at(47, 3)}╹${'▀'.repeat(140)}`,
+				footerIdle,
+			].join(''),
+		);
+		expect(opencodeCliProvider.extractLastReply(screen)).toBe(
+			'Fixed the off-by-one.\n\nIt now reads  all items.',
+		);
+	});
+});
+
+describe('opencodeCliProvider.detect right after input', () => {
+	it('the home screen prompt emptied by the Enter, before the session view: idle only without input', () => {
+		// The first turn: OpenTUI clears the home prompt back to its placeholder for one frame.
+		const raw = frame(`${at(26, 67)}Ask anything… "Fix a TODO in the codebase"${at(30, 112)}ctrl+p commands`);
+		expect(opencodeCliProvider.detect(raw, idle).status).toBe('idle');
+		expect(opencodeCliProvider.detect(raw, afterInput)).toMatchObject({
+			status: 'unknown',
+			rule: 'opencode_cli.turn-starting',
+		});
+	});
+});
