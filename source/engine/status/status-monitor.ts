@@ -12,6 +12,12 @@ export const bufferLimit = 32 * 1024;
  */
 export const turnHeadLimit = 4 * 1024;
 export const quietWindowMs = 200;
+/**
+ * While output never pauses (a spinner redrawing under a permission question), detection still
+ * runs this often, so the question is not hidden behind the animation.
+ */
+export const streamingDetectMs = 1000;
+
 /** The rule of the `processing` published when input is sent: the evidence is the input itself. */
 export const inputSentRule = 'cao.input-sent';
 
@@ -31,6 +37,7 @@ type TerminalState = {
 	/** Input was sent and no ready status has come since: the latch is open. */
 	afterInput: boolean;
 	quietTimer: NodeJS.Timeout | undefined;
+	lastDetectAt: number;
 	/** The provider's detect threw, and that was reported: report the next failure only after a success. */
 	detectFailing: boolean;
 };
@@ -60,7 +67,8 @@ export const acceptTransition = (
 /**
  * Derives each terminal's status from its output stream. Detection runs on the first chunk after
  * a quiet spell (so a change shows at once) and again once output has been quiet for the quiet
- * window (so the final screen decides "completed"), never on every chunk. Sending input is a
+ * window (so the final screen decides "completed"), and at most once a second while output never
+ * pauses; never on every chunk. Sending input is a
  * fact of its own: it publishes `processing` at once (rule `cao.input-sent`), so that every turn
  * reads processing → ready, even one that ends in the status it began in.
  */
@@ -109,6 +117,7 @@ export const createStatusMonitor = (options: StatusMonitorOptions) => {
 	};
 
 	const detectNow = (id: string, state: TerminalState) => {
+		state.lastDetectAt = now();
 		const detection = detect(id, state);
 		if (acceptTransition(state.status, detection.status, state.afterInput)) publish(id, state, detection);
 	};
@@ -135,7 +144,7 @@ export const createStatusMonitor = (options: StatusMonitorOptions) => {
 		state.buffer = combined.length > room ? combined.slice(-room) : combined;
 		const streaming = state.quietTimer !== undefined;
 		armQuietTimer(id, state);
-		if (!streaming) detectNow(id, state);
+		if (!streaming || now() - state.lastDetectAt >= streamingDetectMs) detectNow(id, state);
 	};
 
 	let unsubscribe: Unsubscribe | undefined;
@@ -154,6 +163,7 @@ export const createStatusMonitor = (options: StatusMonitorOptions) => {
 			at: now(),
 			afterInput: false,
 			quietTimer: undefined,
+			lastDetectAt: 0,
 			detectFailing: false,
 		});
 	};

@@ -9,6 +9,7 @@ import {
 	type StatusMonitor,
 	turnHeadLimit,
 	inputSentRule,
+	streamingDetectMs,
 } from '../../../source/engine/status/status-monitor.js';
 import type { TerminalStatus } from '../../../source/engine/status/statuses.js';
 import { fakeProvider } from '../../../source/providers/fake.js';
@@ -257,12 +258,25 @@ describe('createStatusMonitor', () => {
 		expect(monitor.getStatus(id)?.status).toBe('idle');
 	});
 
+	it('looks once per streamingDetectMs while output never pauses (a question under a live spinner)', () => {
+		toIdle(counted);
+		detect.mockClear();
+		feed('\r\nstart');
+		// A chunk every 100 ms for 3 s: the quiet window never passes.
+		for (let index = 1; index <= 30; index++) {
+			vi.advanceTimersByTime(100);
+			feed(frame(index));
+		}
+		expect(detect).toHaveBeenCalledTimes(1 + (30 * 100) / streamingDetectMs);
+	});
+
 	it('without input, streamed chunks are not detected one by one', () => {
 		toIdle(counted);
 		detect.mockClear();
 		feed('\r\nnoise');
+		// Under streamingDetectMs of streaming: no look beyond the first chunk.
 		for (let index = 0; index < 10; index++) {
-			vi.advanceTimersByTime(150);
+			vi.advanceTimersByTime(90);
 			feed(' more');
 		}
 		expect(detect).toHaveBeenCalledTimes(1);
@@ -397,8 +411,8 @@ describe('createStatusMonitor', () => {
 		feed(banner);
 		expect(detect).toHaveBeenCalledTimes(1);
 
-		// Streaming: a chunk every 50 ms for a second.
-		for (let index = 0; index < 20; index++) {
+		// Streaming: a chunk every 50 ms, for just under streamingDetectMs.
+		for (let index = 0; index < 19; index++) {
 			vi.advanceTimersByTime(50);
 			feed(`chunk ${index}\r\n`);
 		}
@@ -409,7 +423,7 @@ describe('createStatusMonitor', () => {
 		vi.advanceTimersByTime(1);
 		expect(detect).toHaveBeenCalledTimes(2);
 		// The quiet-window detection saw everything streamed.
-		expect(detect.mock.lastCall?.[0]).toContain('chunk 19');
+		expect(detect.mock.lastCall?.[0]).toContain('chunk 18');
 
 		// Quiet stays quiet.
 		vi.advanceTimersByTime(10 * quietWindowMs);
