@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { answerDialogsUntilIdle, type Dialog } from './initialize.js';
-import { findLastIndex, normalizeStream } from './text.js';
+import { findLastIndex, normalizeStream, trimBlankLines } from './text.js';
 import type { AgentProfile, Detection, LaunchFile, McpServer, Provider } from './types.js';
 
 /*
@@ -136,13 +136,6 @@ const replyBlock = (lines: readonly string[], from: number, to: number): string[
 		body.push(body.length === 0 ? line.slice(2) : line.replace(blockIndent, ''));
 	}
 	return body;
-};
-
-const trimBlank = (lines: readonly string[]): string => {
-	const first = lines.findIndex((line) => line.trim() !== '');
-	if (first === -1) return '';
-	const last = findLastIndex(lines, (line) => line.trim() !== '');
-	return lines.slice(first, last + 1).join('\n');
 };
 
 /** Claude's built-in tools that ask before they run, granted all at once by skipPermissions. */
@@ -295,6 +288,6 @@ export const claudeCodeProvider: Provider = {
 		const user = lastUserLine(lines);
 		const done = findLastIndex(lines, (line) => turnDone.test(line));
 		const end = done > user ? done : lines.length;
-		return trimBlank(replyBlock(lines, user, end));
+		return trimBlankLines(replyBlock(lines, user, end));
 	},
 };

@@ -1,5 +1,5 @@
 import { answerDialogsUntilIdle, type Dialog } from './initialize.js';
-import { findLastIndex, normalizeStream } from './text.js';
+import { findLastIndex, normalizeStream, trimBlankLines } from './text.js';
 import type { AgentProfile, Detection, McpServer, Provider } from './types.js';
 
 /*
@@ -212,13 +212,6 @@ const lastReply = (lines: readonly string[], user: number): string[] => {
 		body.push(legacy ? line : line.replace(cellIndent, ''));
 	}
 	return body;
-};
-
-const trimBlank = (lines: readonly string[]): string => {
-	const first = lines.findIndex((line) => line.trim() !== '');
-	if (first === -1) return '';
-	const last = findLastIndex(lines, (line) => line.trim() !== '');
-	return lines.slice(first, last + 1).join('\n');
 };
 
 /** A TOML value for a `-c key=value` override (JSON strings are valid TOML basic strings). */
@@ -447,6 +440,6 @@ export const codexProvider: Provider = {
 	extractLastReply(screen) {
 		const lines = normalizeStream(screen).lines;
 		const user = userLines(lines).at(-1) ?? -1;
-		return trimBlank(lastReply(lines, user));
+		return trimBlankLines(lastReply(lines, user));
 	},
 };

@@ -93,3 +93,11 @@ export const lastTurn = (lines: readonly string[], isPrompt: (line: string) => b
 	if (!isPrompt(lines[end] as string)) return lines.slice(findLastIndex(lines, isPrompt, end) + 1, end + 1);
 	return lines.slice(findLastIndex(lines, isPrompt, end) + 1, end);
 };
+
+/** The lines joined, without the blank lines before the first and after the last text. */
+export const trimBlankLines = (lines: readonly string[]): string => {
+	const first = lines.findIndex((line) => line.trim() !== '');
+	if (first === -1) return '';
+	const last = findLastIndex(lines, (line) => line.trim() !== '');
+	return lines.slice(first, last + 1).join('\n');
+};

@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { codexProvider as codex } from '../../source/providers/codex.js';
-import type { DetectContext, InitializeContext, OutputSoFar } from '../../source/providers/types.js';
+import type { DetectContext } from '../../source/providers/types.js';
 import { launchOptions } from '../helpers/launch-options.js';
+import { scriptedInitialize } from '../helpers/scripted-initialize.js';
 
 const idle: DetectContext = { afterInput: false, profile: null };
 const afterInput: DetectContext = { afterInput: true, profile: null };
@@ -347,32 +348,7 @@ describe('codexProvider.extractLastReply', () => {
 });
 
 describe('codexProvider.initialize', () => {
-	/** Output arrives one step per wait; each key answer may add output. */
-	const scripted = (steps: string[], answers: Record<string, string>) => {
-		let buffer = '';
-		const sent: string[][] = [];
-		const context: InitializeContext = {
-			timeoutMs: 1000,
-			waitForStatus: () => Promise.reject(new Error('unused')),
-			waitForOutput: async (test) => {
-				const begin = buffer.length;
-				for (;;) {
-					const output: OutputSoFar = { buffer, fresh: buffer.slice(begin) };
-					if (test(output)) return output;
-					const next = steps.shift();
-					if (next === undefined) throw new Error('timed out');
-					buffer += next;
-				}
-			},
-			capture: async () => buffer,
-			sendKeys: async (keys) => {
-				sent.push([...keys]);
-				buffer += answers[keys.join(' ')] ?? '';
-			},
-			paste: async () => {},
-		};
-		return { context, sent };
-	};
+	const scripted = scriptedInitialize;
 	const trust = screen(
 		'  Folder access',
 		'  Trust this folder? Codex can read, edit, and run files here…',
