@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { renderScreen } from './copilot-cli.js';
+import { renderScreen } from './screen.js';
 import { answerDialogsUntilIdle } from './initialize.js';
 import type { Detection, LaunchFile, McpServer, Provider } from './types.js';
 

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { copilotCliProvider, renderScreen } from '../../source/providers/copilot-cli.js';
+import { copilotCliProvider } from '../../source/providers/copilot-cli.js';
+import { renderScreen } from '../../source/providers/screen.js';
 import type { DetectContext, InitializeContext, OutputSoFar } from '../../source/providers/types.js';
 import { launchOptions } from '../helpers/launch-options.js';
 
