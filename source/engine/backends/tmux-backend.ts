@@ -243,6 +243,8 @@ export const createTmuxBackend = (options: TmuxBackendOptions): TerminalBackend 
 					'#{window_id}',
 					'env',
 					'--',
+					// tmux gives a pane the PATH of the client that made it, over -e: pass it to env.
+					...(spec.env.PATH === undefined ? [] : [`PATH=${spec.env.PATH}`]),
 					...spec.command,
 					...unsetSessionEnv,
 					commandSeparator,

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
@@ -129,6 +129,21 @@ describeWithTmux('tmux backend', () => {
 		expect(readFileSync(join(folder, 'where'), 'utf8').trim()).toBe(folder);
 		expect(existsSync(join(sandbox.home, 'pwned'))).toBe(false);
 		expect(existsSync(join(process.cwd(), 'pwned'))).toBe(false);
+		await engine.stop();
+	});
+
+	it('finds the agent’s command on the PATH given in the terminal’s environment', async () => {
+		const bin = join(sandbox.home, 'bin');
+		mkdirSync(bin);
+		writeFileSync(join(bin, 'my-agent'), '#!/bin/sh\necho "$PATH" > "$1"; sleep 60\n', { mode: 0o755 });
+		const engine = backend();
+		await engine.start();
+		const seen = join(sandbox.home, 'seen-path');
+		const path = `${bin}:${process.env.PATH ?? '/usr/bin:/bin'}`;
+		const terminal = { ...spec('cao-p'), command: ['my-agent', seen], env: { PATH: path } };
+		await engine.create(terminal, { output: () => {}, exited: () => {} });
+		await waitFor(() => existsSync(seen), { what: 'the agent to start from its own PATH' });
+		expect(readFileSync(seen, 'utf8').trim()).toBe(path);
 		await engine.stop();
 	});
 
