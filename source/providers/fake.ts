@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url';
+import { answerDialogsUntilIdle } from './initialize.js';
 import { lastNonBlank, lastTurn, normalizeStream } from './text.js';
 import type { Detection, Provider } from './types.js';
 
@@ -10,6 +11,8 @@ const promptLine = /^❯(?: |$)/;
 const spinnerLine = /^[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] .*esc to interrupt/;
 // "? Allow fake-agent to write notes.txt? (y/n)" — a permission question.
 const questionLine = /\(y\/n\)\s*$/;
+// "   2. No, exit" — the last option of the trust dialog, under " ❯ 1. Yes, I trust this folder".
+const trustDialogLine = /^\s*2\. No, exit$/;
 // "● Echo: hello" — the first line of a reply.
 const replyLine = /^● /;
 // "✗ Error: simulated failure"
@@ -37,7 +40,10 @@ export const fakeProvider: Provider = {
 	},
 
 	async initialize(context) {
-		await context.waitForStatus(['idle'], context.timeoutMs);
+		await answerDialogsUntilIdle(this, context, [
+			// " ❯ 1. Yes, I trust this folder"
+			{ name: 'trust this folder', pattern: /Yes, I trust this folder/, keys: ['1'] },
+		]);
 	},
 
 	detect(buffer): Detection {
@@ -52,6 +58,7 @@ export const fakeProvider: Provider = {
 			return { status: 'idle', rule: 'fake.prompt', line: last };
 		}
 		if (spinnerLine.test(last)) return { status: 'processing', rule: 'fake.spinner', line: last };
+		if (trustDialogLine.test(last)) return { status: 'waiting_user_answer', rule: 'fake.dialog', line: last };
 		if (questionLine.test(last)) {
 			return { status: 'waiting_user_answer', rule: 'fake.question', line: last };
 		}

@@ -38,7 +38,7 @@ export type LaunchOptions = {
 	profile: AgentProfile | null;
 	/** Extra arguments from the caller. */
 	args: readonly string[];
-	/** The engine's environment, for providers that forward settings of their own. */
+	/** The environment the CLI will have (the engine's, then the terminal's own), for providers that read settings from it. */
 	env: Readonly<Record<string, string | undefined>>;
 	workingDirectory: string;
 	/** A folder of this terminal's own, for the files `launchCommand` asks for (0700). */

@@ -2,8 +2,9 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { copilotCliProvider } from '../../source/providers/copilot-cli.js';
 import { renderScreen } from '../../source/providers/screen.js';
-import type { DetectContext, InitializeContext, OutputSoFar } from '../../source/providers/types.js';
+import type { DetectContext } from '../../source/providers/types.js';
 import { launchOptions } from '../helpers/launch-options.js';
+import { scriptedInitialize } from '../helpers/scripted-initialize.js';
 
 const idle: DetectContext = { afterInput: false, profile: null };
 const afterInput: DetectContext = { afterInput: true, profile: null };
@@ -236,25 +237,7 @@ describe('copilotCliProvider.initialize', () => {
 	it('trusts the folder for this session only ("1. Yes"), then waits for the prompt', async () => {
 		const dialog = fixture('copilot_trust_dialog_raw.txt');
 		const started = fixture('copilot_startup_idle_raw.txt');
-		const outputs: OutputSoFar[] = [
-			{ buffer: dialog, fresh: dialog },
-			{ buffer: started, fresh: started.slice(dialog.length) },
-		];
-		const sent: string[][] = [];
-		const context: InitializeContext = {
-			timeoutMs: 1000,
-			waitForStatus: () => Promise.reject(new Error('unused')),
-			waitForOutput: async (test) => {
-				const next = outputs.shift();
-				if (!next || !test(next)) throw new Error('no matching output');
-				return next;
-			},
-			capture: async () => '',
-			sendKeys: async (keys) => {
-				sent.push([...keys]);
-			},
-			paste: async () => {},
-		};
+		const { context, sent } = scriptedInitialize([dialog], { '1': started.slice(dialog.length) });
 		await copilotCliProvider.initialize(context);
 		expect(sent).toEqual([['1']]);
 	});

@@ -2,8 +2,9 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { geminiCliProvider } from '../../source/providers/gemini-cli.js';
-import type { AgentProfile, DetectContext, InitializeContext } from '../../source/providers/types.js';
+import type { AgentProfile, DetectContext } from '../../source/providers/types.js';
 import { launchOptions } from '../helpers/launch-options.js';
+import { scriptedInitialize } from '../helpers/scripted-initialize.js';
 
 const configDir = '/home/me/.cao/terminals/ab12cd34';
 const idle: DetectContext = { afterInput: false, profile: null };
@@ -253,25 +254,7 @@ describe('geminiCliProvider.initialize', () => {
 			'utf8',
 		);
 		const ready = screen(composer());
-		const outputs = [trust, ready];
-		let buffer = '';
-		const sent: string[][] = [];
-		const context: InitializeContext = {
-			timeoutMs: 1_000,
-			waitForStatus: async () => ({ status: 'idle', rule: '', line: '' }),
-			async waitForOutput(test) {
-				const fresh = outputs.shift() ?? '';
-				buffer += fresh;
-				const output = { buffer, fresh };
-				if (!test(output)) throw new Error('no output that passes');
-				return output;
-			},
-			capture: async () => buffer,
-			async sendKeys(keys) {
-				sent.push([...keys]);
-			},
-			paste: async () => {},
-		};
+		const { context, sent } = scriptedInitialize([trust], { Enter: ready });
 		await geminiCliProvider.initialize(context);
 		expect(sent).toEqual([['Enter']]);
 	});

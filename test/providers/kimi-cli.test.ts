@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { kimiCliProvider } from '../../source/providers/kimi-cli.js';
-import type { DetectContext, InitializeContext, OutputSoFar } from '../../source/providers/types.js';
+import type { DetectContext } from '../../source/providers/types.js';
 import { launchOptions } from '../helpers/launch-options.js';
+import { scriptedInitialize } from '../helpers/scripted-initialize.js';
 
 const idle: DetectContext = { afterInput: false, profile: null };
 const afterInput: DetectContext = { afterInput: true, profile: null };
@@ -201,24 +202,7 @@ describe('kimiCliProvider.initialize', () => {
 		const typed = ownFixture('kimi_tui_typed_not_sent_raw.txt');
 		const started = typed.slice(0, typed.indexOf(' Create a Python function'));
 		const loading = started.slice(0, started.indexOf('Restoring conversation'));
-		const outputs: OutputSoFar[] = [
-			{ buffer: loading, fresh: loading },
-			{ buffer: started, fresh: started },
-		];
-		const sent: string[][] = [];
-		const context: InitializeContext = {
-			timeoutMs: 1000,
-			waitForStatus: () => Promise.reject(new Error('unused')),
-			waitForOutput: async (test) => {
-				for (let next = outputs.shift(); next; next = outputs.shift()) if (test(next)) return next;
-				throw new Error('no matching output');
-			},
-			capture: async () => '',
-			sendKeys: async (keys) => {
-				sent.push([...keys]);
-			},
-			paste: async () => {},
-		};
+		const { context, sent } = scriptedInitialize([loading, started.slice(loading.length)], {});
 		await kimiCliProvider.initialize(context);
 		expect(sent).toEqual([]);
 	});

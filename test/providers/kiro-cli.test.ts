@@ -1,14 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { kiroCliProvider } from '../../source/providers/kiro-cli.js';
-import type {
-	AgentProfile,
-	DetectContext,
-	InitializeContext,
-	LaunchCommand,
-	OutputSoFar,
-} from '../../source/providers/types.js';
+import type { AgentProfile, DetectContext, LaunchCommand } from '../../source/providers/types.js';
 import { launchOptions } from '../helpers/launch-options.js';
+import { scriptedInitialize } from '../helpers/scripted-initialize.js';
 
 const idle: DetectContext = { afterInput: false, profile: 'developer' };
 const afterInput: DetectContext = { afterInput: true, profile: 'developer' };
@@ -227,25 +222,9 @@ describe('kiroCliProvider.initialize', () => {
 	);
 
 	it('accepts the trust-all-tools warning for this session only, then waits for the input area', async () => {
-		const outputs: OutputSoFar[] = [
-			{ buffer: trustDialog, fresh: trustDialog },
-			{ buffer: `${trustDialog}\n${screen(...inputArea)}`, fresh: screen(...inputArea) },
-		];
-		const sent: string[][] = [];
-		const context: InitializeContext = {
-			timeoutMs: 1000,
-			waitForStatus: () => Promise.reject(new Error('unused')),
-			waitForOutput: async (test) => {
-				const next = outputs.shift();
-				if (!next || !test(next)) throw new Error('no matching output');
-				return next;
-			},
-			capture: async () => '',
-			sendKeys: async (keys) => {
-				sent.push([...keys]);
-			},
-			paste: async () => {},
-		};
+		const { context, sent } = scriptedInitialize([trustDialog], {
+			'Down Enter': `\n${screen(...inputArea)}`,
+		});
 		await kiroCliProvider.initialize(context);
 		expect(sent).toEqual([['Down', 'Enter']]);
 	});

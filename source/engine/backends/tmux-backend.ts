@@ -1,7 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { oneLine, ValidationError } from '../../errors.js';
 import { type FifoReader, makeFifo, openFifoReader } from '../fifo/fifo-reader.js';
 import { commandSeparator, type TmuxArg, TmuxError, type TmuxRunner } from './tmux.js';
@@ -27,6 +28,39 @@ const isAlive = (pid: number): boolean => {
 		// EPERM: it exists but belongs to someone else.
 		return (error as NodeJS.ErrnoException).code === 'EPERM';
 	}
+};
+
+/** A zombie has ended; only its parent (tmux) has yet to collect it, which may take a while. */
+const isZombie = (pid: number): boolean => {
+	try {
+		// "4288 (sleep) Z 1 …": the state follows the command's closing parenthesis.
+		return /\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+	} catch {
+		return false;
+	}
+};
+
+const signalGroup = (pid: number, signal: NodeJS.Signals) => {
+	try {
+		process.kill(-pid, signal);
+	} catch {
+		// Gone already.
+	}
+};
+
+/**
+ * Ends what a killed window leaves running: tmux sends its pane SIGHUP, which some agents ignore
+ * (Gemini CLI does) and live on with no terminal. The pane's process leads its own group; it gets
+ * SIGTERM, and SIGKILL if it is still there after `graceMs`.
+ */
+const endProcessGroup = async (pid: number, graceMs = 2000) => {
+	const running = () => isAlive(pid) && !isZombie(pid);
+	if (!running()) return;
+	signalGroup(pid, 'SIGTERM');
+	const deadline = Date.now() + graceMs;
+	// Not a child of ours: no exit event to wait for, so look now and then.
+	while (running() && Date.now() < deadline) await delay(25);
+	if (running()) signalGroup(pid, 'SIGKILL');
 };
 
 /** `=name` asks tmux for an exact match rather than a prefix or pattern. */
@@ -317,14 +351,21 @@ export const createTmuxBackend = (options: TmuxBackendOptions): TerminalBackend 
 
 		async destroy(ref) {
 			const entry = detach(ref.terminalId);
+			const target = entry ? entry.windowId : tmuxTarget(ref);
+			let pids: number[] = [];
 			try {
-				await tmux.run(['kill-window', '-t', entry ? entry.windowId : tmuxTarget(ref)]);
+				pids = (await tmux.run(['list-panes', '-t', target, '-F', '#{pane_pid}']))
+					.split('\n')
+					.map(Number)
+					.filter((pid) => pid > 0);
+				await tmux.run(['kill-window', '-t', target]);
 			} catch (error) {
 				// Already gone is the state we wanted.
 				if (!(error instanceof TmuxError && (error.kind === 'no-target' || error.kind === 'no-server'))) {
 					throw error;
 				}
 			}
+			await Promise.all(pids.map((pid) => endProcessGroup(pid)));
 		},
 
 		release,

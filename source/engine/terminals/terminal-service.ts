@@ -153,7 +153,9 @@ export const createTerminalService = (options: TerminalServiceOptions) => {
 			let fresh = '';
 			const seen = (): OutputSoFar => ({ buffer: monitor.getBuffer(id) ?? '', fresh });
 			if (test(seen())) return resolvePromise(seen());
+			let settled = false;
 			const cleanup = () => {
+				settled = true;
 				clearTimeout(timer);
 				offOutput();
 				offExit();
@@ -161,14 +163,18 @@ export const createTerminalService = (options: TerminalServiceOptions) => {
 			const timer = setTimeout(() => {
 				cleanup();
 				reject(
-					new InitTimeoutError(`terminal ${id} did not show the expected output within ${timeoutMs / 1000}s`),
+					// Only initialize() waits on output, and what it waits for is the CLI getting ready.
+					new InitTimeoutError(`terminal ${id} did not reach idle within ${timeoutMs / 1000}s`),
 				);
 			}, timeoutMs);
 			const offOutput = bus.on(terminalTopic(id, 'output'), ({ data }) => {
 				fresh = (fresh + data).slice(-bufferLimit);
-				if (!test(seen())) return;
-				cleanup();
-				resolvePromise(seen());
+				// Checked once every handler of this chunk has run: the monitor's buffer has it then.
+				queueMicrotask(() => {
+					if (settled || !test(seen())) return;
+					cleanup();
+					resolvePromise(seen());
+				});
 			});
 			const offExit = bus.on(terminalTopic(id, 'exited'), (event) => {
 				cleanup();
@@ -213,7 +219,8 @@ export const createTerminalService = (options: TerminalServiceOptions) => {
 			terminalId: id,
 			profile: agentProfile,
 			args: request.args ?? [],
-			env: options.env,
+			// What the CLI will see: the engine's environment and the terminal's own on top.
+			env: { ...options.env, ...env },
 			workingDirectory,
 			configDir,
 			caoMcp: caoMcpServer(id, options.home),

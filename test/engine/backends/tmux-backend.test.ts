@@ -147,6 +147,29 @@ describeWithTmux('tmux backend', () => {
 		await engine.stop();
 	});
 
+	it('ends an agent that ignores the hangup of its closed window', async () => {
+		const engine = backend();
+		await engine.start();
+		const pidFile = join(sandbox.home, 'agent.pid');
+		const terminal = {
+			...spec('cao-q'),
+			command: ['sh', '-c', `trap '' HUP; echo $$ > '${pidFile}'; exec sleep 60`],
+		};
+		await engine.create(terminal, { output: () => {}, exited: () => {} });
+		const pid = Number(await waitFor(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim()));
+		await engine.destroy(terminal);
+		// Ended, though tmux may not have collected it yet.
+		const state = () => {
+			try {
+				return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0];
+			} catch {
+				return 'gone';
+			}
+		};
+		expect(['gone', 'Z']).toContain(state());
+		await engine.stop();
+	});
+
 	it('sees exits although the user set remain-on-exit, and keeps one terminal’s environment out of the session', async () => {
 		sandbox.tmux('new-session', '-d', '-s', 'users-own');
 		sandbox.tmux('set-option', '-g', 'remain-on-exit', 'on');

@@ -55,6 +55,15 @@ describeWithTmux('terminal service on real tmux', () => {
 		expect(await t.engine.terminals.getOutput(terminal.id, 'last')).toBe('Echo: second turn');
 	});
 
+	it('answers a first-run dialog drawn in one piece, once the agent can take the key', async () => {
+		const terminal = await t.engine.terminals.create({
+			provider: 'fake',
+			env: { FAKE_AGENT_TRUST_DIALOG: '1' },
+		});
+		expect(terminal.lastStatus).toBe('idle');
+		expect(t.statuses(terminal.id)).toEqual(['waiting_user_answer', 'idle']);
+	});
+
 	it('detects a permission question, an error and an exit', async () => {
 		const terminal = await t.engine.terminals.create({ provider: 'fake' });
 		const status = (wanted: string) =>
