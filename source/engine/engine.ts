@@ -67,6 +67,7 @@ export const createEngine = (options: EngineOptions) => {
 		logWriter,
 		async start() {
 			await backend.start();
+			await terminalService.sweepLinks();
 			monitor.start();
 			logWriter.start();
 			started = true;

@@ -14,8 +14,17 @@ import type { Detection, LaunchOptions, McpServer, Provider } from './types.js';
 // A virtual screen. Shared helper (text.ts has none like it); gemini-cli.ts uses it too.
 // ---------------------------------------------------------------------------------------------
 
-/** The rows a stream leaves on screen (trailing blanks trimmed) and its last OSC 0/2 title. */
-export type Screen = { lines: string[]; title: string | null };
+/**
+ * The rows a stream leaves on screen (trailing blanks trimmed) and its last OSC 0/2 title. After a
+ * turn mark (`turnMark`), `fresh` holds the rows drawn since it.
+ */
+export type Screen = { lines: string[]; title: string | null; fresh?: ReadonlySet<number> };
+
+/**
+ * Marks where a turn begins in a stream kept across turns (a private OSC no terminal uses): rows
+ * drawn after it are the turn's own, rows before it what the screen already showed.
+ */
+export const turnMark = '\x1b]7777;cao-turn\x07';
 
 // Combining marks, zero-width spaces and joiners, variation selectors: no cell of their own.
 const zeroWidth = (code: number) =>
@@ -60,7 +69,34 @@ const completeFrames = (raw: string): string => {
  * as it went in. Not a full emulator: no scroll regions, no autowrap.
  */
 export const renderScreen = (input: string): Screen => {
-	let raw = completeFrames(input);
+	const { lines, title, fresh } = replay(completeFrames(input));
+	return fresh ? { lines, title, fresh } : { lines, title };
+};
+
+/**
+ * A short stream that draws what `input` leaves on screen (rows, title, cursor, alternate
+ * screen) followed by its unfinished frame, if any: replayed, it reads as `input` does. A CLI
+ * that repaints only the cells that change needs every frame since its last full repaint, which a
+ * buffer cut to its newest bytes loses.
+ */
+export const screenSnapshot = (input: string, options: { newTurn?: boolean } = {}): string => {
+	const complete = completeFrames(input);
+	const { lines, title, alternate, row, col, fresh } = replay(complete);
+	const draw = (keep: (index: number) => boolean) =>
+		lines.map((line, index) => (line && keep(index) ? `\x1b[${index + 1};1H${line}` : '')).join('');
+	let out = alternate ? '\x1b[?1049h' : '';
+	if (options.newTurn) out += draw(() => true) + turnMark;
+	// The turn's rows after the mark again, so they stay the turn's own.
+	else if (fresh) out += draw((index) => !fresh.has(index)) + turnMark + draw((index) => fresh.has(index));
+	else out += draw(() => true);
+	if (title !== null) out += `\x1b]0;${title}\x07`;
+	return `${out}\x1b[${row + 1};${col + 1}H${input.slice(complete.length)}`;
+};
+
+type Replayed = Screen & { alternate: boolean; row: number; col: number };
+
+const replay = (input: string): Replayed => {
+	let raw = input;
 	if (raw.includes('\x1b')) raw = raw.replace(cutSequence, '');
 	const main: string[][] = [];
 	let grid = main;
@@ -69,12 +105,15 @@ export const renderScreen = (input: string): Screen => {
 	let col = 0;
 	let saved = { row: 0, col: 0 };
 	let title: string | null = null;
+	/** Rows drawn since the turn mark; undefined before one. */
+	let fresh: Set<number> | undefined;
 
 	const cells = (at: number): string[] => (grid[at] ??= []);
 	const clearAll = () => {
 		grid.length = 0;
 	};
 	const write = (text: string) => {
+		fresh?.add(row);
 		for (const char of text) {
 			const code = char.codePointAt(0) ?? 0;
 			if (zeroWidth(code)) {
@@ -196,6 +235,7 @@ export const renderScreen = (input: string): Screen => {
 		const [text, oscCode, oscValue, params, final] = match;
 		if (oscCode !== undefined) {
 			if (oscCode === '0' || oscCode === '2') title = oscValue ?? '';
+			else if (text === turnMark) fresh = new Set();
 		} else if (final !== undefined) csi(params ?? '', final);
 		else if (text.startsWith('\x1b')) {
 			const kind = text[1];
@@ -232,7 +272,7 @@ export const renderScreen = (input: string): Screen => {
 				: '',
 		);
 	}
-	return { lines, title };
+	return { lines, title, alternate: inAlt, row, col, ...(fresh ? { fresh } : {}) };
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -391,6 +431,15 @@ const detectOpenCode = (buffer: string, afterInput: boolean): Detection => {
 	const mark = lastIndex(lines, (line) => messageMark.test(line));
 	const blocks = blocksOf(lines);
 	const newer = blocks.filter((block) => block.start > mark);
+	// After a turn mark, until the turn draws in the message column (its own message scrolls the
+	// view) the ▣ line on screen is the previous turn's: typing in the input box is all there is.
+	const fresh = screen.fresh;
+	if (mark !== -1 && fresh && ![...fresh].some((row) => row <= mark))
+		return {
+			status: 'unknown',
+			rule: 'opencode_cli.turn-unseen',
+			line: messageMarkOf(lines[mark] as string),
+		};
 	if (mark !== -1 && newer.length === 0) {
 		const markLine = messageMarkOf(lines[mark] as string);
 		if (finishedIn.test(markLine))
@@ -519,6 +568,24 @@ export const openCodeConfig = (options: LaunchOptions, promptPath?: string) => {
 	return config;
 };
 
+const openCodeDatabase = 'opencode.db';
+
+// The parts (step-start, text, tool, step-finish) of the newest assistant message: after tool
+// calls, the message with the final answer. Tables as of OpenCode 1.18 (message, part; JSON data).
+const lastAssistantParts = `SELECT data FROM part WHERE message_id = (
+	SELECT id FROM message WHERE json_extract(data, '$.role') = 'assistant'
+	ORDER BY time_created DESC, id DESC LIMIT 1
+) ORDER BY time_created, id`;
+
+/** The text parts of a message, as the model wrote them (markdown, code fences and all). */
+const replyOfParts = (rows: readonly Record<string, unknown>[]): string =>
+	rows
+		.map((row) => JSON.parse(String(row.data)) as { type?: string; text?: string; synthetic?: boolean })
+		.filter((part) => part.type === 'text' && typeof part.text === 'string' && !part.synthetic)
+		.map((part) => part.text)
+		.join('\n')
+		.trim();
+
 export const opencodeCliProvider: Provider = {
 	name: 'opencode_cli',
 	input: {
@@ -554,10 +621,18 @@ export const opencodeCliProvider: Provider = {
 				OPENCODE_CONFIG: configPath,
 				// An update would restart the TUI under cao's feet.
 				OPENCODE_DISABLE_AUTOUPDATE: '1',
+				// Sessions in a database of this terminal's own: its last reply is this agent's.
+				OPENCODE_DB: join(options.configDir, openCodeDatabase),
 			},
 			files,
 		};
 	},
+
+	replyStore: (configDir) => ({
+		database: join(configDir, openCodeDatabase),
+		query: lastAssistantParts,
+		reply: replyOfParts,
+	}),
 
 	async initialize(context) {
 		// OpenCode has no first-run dialog (no folder trust, no key confirmation); its permission
@@ -567,6 +642,10 @@ export const opencodeCliProvider: Provider = {
 
 	detect(buffer, context): Detection {
 		return detectOpenCode(buffer, context.afterInput);
+	},
+
+	compact(buffer, options) {
+		return screenSnapshot(dropJoins(buffer), options);
 	},
 
 	extractLastReply(screen) {

@@ -1,3 +1,5 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { createQFamilyProvider } from './q-family.js';
 
 /**
@@ -6,8 +8,9 @@ import { createQFamilyProvider } from './q-family.js';
  *
  * Q reads agents only from `<cwd>/.amazonq/cli-agents/` and `~/.aws/amazonq/cli-agents/`, with no
  * flag or variable to point it elsewhere: the agent file is written under the terminal's config
- * folder, and the engine has to link it into one of those folders before the start; until it
- * does, Q warns and falls back to its default agent (no cao tools).
+ * folder and the engine links it into `~/.aws/amazonq/cli-agents/` (the HOME the CLI gets) for the
+ * terminal's life. The file carries the terminal's id (cao's MCP server), so its name does too:
+ * `developer-ab12cd34`, which Q shows in its prompt.
  */
 export const qCliProvider = createQFamilyProvider({
 	name: 'q_cli',
@@ -15,6 +18,7 @@ export const qCliProvider = createQFamilyProvider({
 	dialect: 'q',
 	agentFile: (agentName) => `amazonq/cli-agents/${agentName}.json`,
 	env: () => ({}),
+	sharedAgentFolder: ({ env }) => join(env.HOME || homedir(), '.aws', 'amazonq', 'cli-agents'),
 	toolNames: {
 		bash: 'execute_bash',
 		shell: 'execute_bash',

@@ -13,6 +13,7 @@
  * Since `brew install amazon-q` now installs Kiro CLI, `q chat` may show either; both providers read
  * both, and differ only in their command, where their agent file goes and their timings.
  */
+import { join } from 'node:path';
 import { answerDialogsUntilIdle, type Dialog } from './initialize.js';
 import { findLastIndex, normalizeStream } from './text.js';
 import type { DetectContext, Detection, InputTuning, LaunchOptions, McpServer, Provider } from './types.js';
@@ -48,14 +49,24 @@ export const agentNameOf = (profile: string | null | undefined): string =>
 	// "team/lead dev" → "team_lead_dev"
 	(profile ?? 'cao').replace(/[^A-Za-z0-9_.-]/g, '_') || 'cao';
 
+/** The agent name of one terminal, for CLIs whose agent files of all terminals share a folder. */
+export const terminalAgentNameOf = (profile: string | null | undefined, terminalId: string): string =>
+	`${agentNameOf(profile)}-${terminalId}`;
+
 /**
  * The prompt of the profile the terminal was launched with, when the newest prompt shows it (then
  * bracketed text in replies cannot pass for a prompt); else any `[agent] >` prompt: no profile, or
- * another agent (`/agent swap`, Kiro's `/help` agent).
+ * another agent (`/agent swap`, Kiro's `/help` agent). `perTerminal`: the agent name may carry the
+ * terminal's id (`[developer-ab12cd34] >`), which detection is not told.
  */
-const promptsFor = (lines: readonly string[], profile: string | null): PromptPatterns => {
+const promptsFor = (
+	lines: readonly string[],
+	profile: string | null,
+	perTerminal: boolean,
+): PromptPatterns => {
 	if (!profile) return genericPrompt;
-	const names = new Set([escapeRegExp(profile), escapeRegExp(agentNameOf(profile))]);
+	const agent = escapeRegExp(agentNameOf(profile));
+	const names = new Set([escapeRegExp(profile), agent, ...(perTerminal ? [`${agent}-[0-9a-f]{8}`] : [])]);
 	const specific = promptPatterns([...names].join('|'));
 	const newest = findLastIndex(
 		lines,
@@ -334,17 +345,22 @@ type Screen = { lines: string[]; bottom: number; prompts: PromptPatterns; tui: b
 // "…\x1b[3", "…\x1b]0;tit" — an escape sequence cut off by the end of the buffer (its rest is on the way)
 const cutEscape = /\x1b(?:\[[0-?]*[ -/]*|\][^\x07\x1b]*)?$/;
 
-const readScreen = (raw: string, profile: string | null): Screen => {
+const readScreen = (raw: string, profile: string | null, perTerminal = false): Screen => {
 	const { lines } = normalizeStream(raw.replace(cutEscape, ''));
 	const bottom = findLastIndex(lines, (line) => !isBlank(line));
-	const prompts = promptsFor(lines, profile);
+	const prompts = promptsFor(lines, profile, perTerminal);
 	const lineUi = findLastIndex(lines, (line) => matchPrompt(line, prompts) !== undefined);
 	const tui = findLastIndex(lines, isTuiMarker) > lineUi;
 	return { lines, bottom, prompts, tui };
 };
 
-export const detectQFamily = (name: string, buffer: string, context: DetectContext): Detection => {
-	const { lines, bottom, prompts, tui } = readScreen(buffer, context.profile);
+export const detectQFamily = (
+	name: string,
+	buffer: string,
+	context: DetectContext,
+	perTerminal = false,
+): Detection => {
+	const { lines, bottom, prompts, tui } = readScreen(buffer, context.profile, perTerminal);
 	if (bottom === -1) return { status: 'unknown', rule: `${name}.none`, line: '' };
 	const dialog = tuiDialog(lines, bottom);
 	if (dialog) return { ...dialog, rule: `${name}.${dialog.rule}` };
@@ -370,6 +386,12 @@ export type QFamilyConfig = {
 	agentFile(agentName: string): string;
 	/** Environment that points the CLI at the config folder, where it can be pointed. */
 	env(options: LaunchOptions): Record<string, string>;
+	/**
+	 * Where it cannot: the folder, shared by every terminal, where the CLI reads agent files. The
+	 * engine links the agent file there, under a name of this terminal's own, since the file
+	 * carries the terminal's id.
+	 */
+	sharedAgentFolder?(options: LaunchOptions): string;
 	/** Generic and Claude-style tool names to this CLI's own (keys lower-case). */
 	toolNames: Readonly<Record<string, string>>;
 	/** Context files every agent gets, as the CLI's default agent has them. */
@@ -440,6 +462,9 @@ const trustAllDialog: Dialog = {
 	keys: ['Down', 'Enter'],
 };
 
+/** Agent names carry the terminal id where agent files share a folder (see `sharedAgentFolder`). */
+const perTerminal = (config: QFamilyConfig) => config.sharedAgentFolder !== undefined;
+
 export const createQFamilyProvider = (config: QFamilyConfig): Provider => ({
 	name: config.name,
 	input: config.input,
@@ -447,7 +472,10 @@ export const createQFamilyProvider = (config: QFamilyConfig): Provider => ({
 
 	launchCommand(options) {
 		const profile = options.profile;
-		const agentName = agentNameOf(profile?.name);
+		const shared = config.sharedAgentFolder?.(options);
+		const agentName = shared
+			? terminalAgentNameOf(profile?.name, options.terminalId)
+			: agentNameOf(profile?.name);
 		const trusted = trustedTools(profile?.allowedTools ?? [], config.toolNames);
 		const all = trusted.all || profile?.skipPermissions === true;
 		const command = [
@@ -460,10 +488,12 @@ export const createQFamilyProvider = (config: QFamilyConfig): Provider => ({
 			...options.args,
 		];
 		const agent = agentConfig(config, options, agentName);
+		const path = config.agentFile(agentName);
 		return {
 			command,
 			env: config.env(options),
-			files: [{ path: config.agentFile(agentName), content: `${JSON.stringify(agent, null, '\t')}\n` }],
+			files: [{ path, content: `${JSON.stringify(agent, null, '\t')}\n` }],
+			...(shared ? { links: [{ path, target: join(shared, `${agentName}.json`) }] } : {}),
 		};
 	},
 
@@ -471,7 +501,7 @@ export const createQFamilyProvider = (config: QFamilyConfig): Provider => ({
 		// A resumed conversation (`--resume`) starts on its last reply: ready all the same.
 		const ready = {
 			detect: (buffer: string, detectContext: DetectContext): Detection => {
-				const detection = detectQFamily(config.name, buffer, detectContext);
+				const detection = detectQFamily(config.name, buffer, detectContext, perTerminal(config));
 				return detection.status === 'completed' ? { ...detection, status: 'idle' } : detection;
 			},
 		};
@@ -479,7 +509,7 @@ export const createQFamilyProvider = (config: QFamilyConfig): Provider => ({
 	},
 
 	detect(buffer, context) {
-		return detectQFamily(config.name, buffer, context);
+		return detectQFamily(config.name, buffer, context, perTerminal(config));
 	},
 
 	extractLastReply(screen) {

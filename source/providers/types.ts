@@ -50,8 +50,29 @@ export type LaunchOptions = {
 /** A file the engine writes (mode 0600) before it starts the CLI: a prompt file, an MCP config. */
 export type LaunchFile = { path: string; content: string };
 
+/**
+ * A symlink the engine makes at `target` (absolute) to `path`, one of the launch files: for CLIs
+ * that read their config only from fixed places and cannot be pointed at the config folder.
+ * Removed when the terminal goes; a file of the user's at `target` is never replaced.
+ */
+export type LaunchLink = { path: string; target: string };
+
 /** Pure data: the engine does the writing and the spawning. */
-export type LaunchCommand = { command: string[]; env: Record<string, string>; files?: LaunchFile[] };
+export type LaunchCommand = {
+	command: string[];
+	env: Record<string, string>;
+	files?: LaunchFile[];
+	links?: LaunchLink[];
+};
+
+/** A CLI's own record of the conversation: a SQLite file the engine reads, read-only. */
+export type ReplyStore = {
+	database: string;
+	/** Rows that hold the last reply, oldest first (no parameters). */
+	query: string;
+	/** The reply in those rows; empty when they hold none. */
+	reply(rows: readonly Record<string, unknown>[]): string;
+};
 
 export type OutputSoFar = { buffer: string; fresh: string };
 
@@ -95,6 +116,19 @@ export type Provider = {
 	initialize(context: InitializeContext): Promise<void>;
 	/** Status of the raw output stream (escapes included), newest output last. */
 	detect(buffer: string, context: DetectContext): Detection;
+	/**
+	 * A shorter stream that `detect` reads as it reads `buffer`: a CLI that repaints only the
+	 * cells that change needs the screen it has drawn, not just its newest bytes. Called when the
+	 * buffer outgrows its limit, and with `newTurn` when input is sent (the stream that follows is
+	 * the new turn's, drawn over this screen). Without it the buffer keeps the turn's first bytes
+	 * and its newest, and input empties it.
+	 */
+	compact?(buffer: string, options: { newTurn: boolean }): string;
 	/** The agent's last reply from a captured screen, as plain text. */
 	extractLastReply(screen: string): string;
+	/**
+	 * Where the CLI records the conversation itself, for replies its screen cannot hold whole (a
+	 * full-screen TUI shows only what fits). Read first; the screen when it has nothing.
+	 */
+	replyStore?(configDir: string): ReplyStore;
 };

@@ -1,5 +1,13 @@
-import { describe, expect, it } from 'vitest';
-import { opencodeCliProvider, renderScreen } from '../../source/providers/opencode-cli.js';
+import { readFileSync } from 'node:fs';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createEventBus } from '../../source/engine/bus.js';
+import { terminalTopic } from '../../source/engine/events.js';
+import {
+	bufferLimit,
+	createStatusMonitor,
+	quietWindowMs,
+} from '../../source/engine/status/status-monitor.js';
+import { opencodeCliProvider, renderScreen, screenSnapshot } from '../../source/providers/opencode-cli.js';
 import type { AgentProfile, DetectContext } from '../../source/providers/types.js';
 import { launchOptions } from '../helpers/launch-options.js';
 
@@ -27,6 +35,7 @@ describe('opencodeCliProvider.launchCommand', () => {
 		expect(launch.env).toEqual({
 			OPENCODE_CONFIG: `${configDir}/opencode.json`,
 			OPENCODE_DISABLE_AUTOUPDATE: '1',
+			OPENCODE_DB: `${configDir}/opencode.db`,
 		});
 		expect(launch.files?.map((file) => file.path)).toEqual([`${configDir}/opencode.json`]);
 		expect(configOf(launch.files)).toEqual({
@@ -229,5 +238,93 @@ describe('opencodeCliProvider.detect right after input', () => {
 			status: 'unknown',
 			rule: 'opencode_cli.turn-starting',
 		});
+	});
+});
+
+describe('opencodeCliProvider in the status monitor, on a turn longer than the buffer', () => {
+	// A real turn (a 75-line reply with a code block), 47 KB of cell repaints: cut to its newest
+	// bytes, the screen loses the rows drawn before, so the buffer keeps the screen instead.
+	const turn = readFileSync(
+		new URL('../../fixtures/captures/opencode_cli/completed_long_reply_turn_raw.txt', import.meta.url),
+		'utf8',
+	);
+
+	afterEach(() => {
+		vi.useRealTimers();
+	});
+
+	it('reads a snapshot of the screen as it reads the stream', () => {
+		for (const end of [turn.length / 4, turn.length / 2, turn.length].map(Math.floor)) {
+			const stream = turn.slice(0, end);
+			const snapshot = screenSnapshot(stream);
+			expect(snapshot.length).toBeLessThan(stream.length);
+			expect(renderScreen(snapshot)).toEqual(renderScreen(stream));
+			expect(opencodeCliProvider.detect(snapshot, afterInput)).toEqual(
+				opencodeCliProvider.detect(stream, afterInput),
+			);
+		}
+	});
+
+	/** Feeds a turn as input then output in 2 KB chunks 60 ms apart, the buffer within its limit. */
+	const monitorWith = () => {
+		const bus = createEventBus((error) => {
+			throw error;
+		});
+		const events: { status: string; line: string }[] = [];
+		bus.on('terminal.*.status', ({ status, line }) => events.push({ status, line }));
+		const monitor = createStatusMonitor({ bus });
+		monitor.start();
+		monitor.register('t1', opencodeCliProvider);
+		const input = () => {
+			monitor.notifyInputSent('t1');
+			monitor.clearBuffer('t1');
+		};
+		const output = (stream: string, until = stream.length) => {
+			for (let at = 0; at < until; at += 2000) {
+				bus.emit(terminalTopic('t1', 'output'), {
+					terminalId: 't1',
+					data: stream.slice(at, at + 2000),
+					at: 0,
+				});
+				expect(monitor.getBuffer('t1')?.length).toBeLessThanOrEqual(bufferLimit);
+				vi.advanceTimersByTime(60);
+			}
+			vi.advanceTimersByTime(quietWindowMs);
+		};
+		return { events, input, output, stop: () => monitor.stop() };
+	};
+
+	it('completes the turn fed chunk by chunk, the buffer within its limit', () => {
+		vi.useFakeTimers();
+		const { events, input, output, stop } = monitorWith();
+		input();
+		output(turn);
+		expect(events).toEqual([
+			{ status: 'processing', line: '' },
+			{ status: 'completed', line: '▣  Build · Fake Model · 2.7s' },
+		]);
+		stop();
+	});
+
+	it('keeps the screen across turns: the next turn draws over it, and the old ▣ line does not end it', () => {
+		vi.useFakeTimers();
+		const next = readFileSync(
+			new URL('../../fixtures/captures/opencode_cli/completed_slow_turn_after_long_raw.txt', import.meta.url),
+			'utf8',
+		);
+		const { events, input, output, stop } = monitorWith();
+		input();
+		output(turn);
+		events.length = 0;
+		input();
+		// Its first frames: the prompt typed in the input box, the old turn's ▣ line still on screen.
+		output(next, 2000);
+		expect(events).toEqual([{ status: 'processing', line: '' }]);
+		output(next.slice(2000));
+		expect(events).toEqual([
+			{ status: 'processing', line: '' },
+			{ status: 'completed', line: '▣  Build · Fake Model · 8.5s' },
+		]);
+		stop();
 	});
 });

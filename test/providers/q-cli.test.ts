@@ -1,5 +1,8 @@
 import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { kiroCliProvider } from '../../source/providers/kiro-cli.js';
 import { qCliProvider } from '../../source/providers/q-cli.js';
 import type { AgentProfile, DetectContext, LaunchCommand } from '../../source/providers/types.js';
 import { launchOptions } from '../helpers/launch-options.js';
@@ -31,7 +34,7 @@ describe('qCliProvider.launchCommand', () => {
 			'q',
 			'chat',
 			'--agent',
-			'developer',
+			'developer-ab12cd34',
 			'--model',
 			'claude-sonnet-4',
 			'--trust-tools=@cao,execute_bash,fs_read,fs_write,@github/get_issue,@jira/search,@linear',
@@ -43,9 +46,9 @@ describe('qCliProvider.launchCommand', () => {
 
 	it('writes the agent file with the prompt, cao and the profile servers, and no global mcp.json', () => {
 		const { path, json } = agentOf(qCliProvider.launchCommand(launchOptions({ profile })));
-		expect(path).toBe('amazonq/cli-agents/developer.json');
+		expect(path).toBe('amazonq/cli-agents/developer-ab12cd34.json');
 		expect(json).toMatchObject({
-			name: 'developer',
+			name: 'developer-ab12cd34',
 			prompt: 'You write code.\nKeep it short.',
 			tools: ['*'],
 			allowedTools: ['@cao'],
@@ -74,9 +77,9 @@ describe('qCliProvider.launchCommand', () => {
 
 	it('without a profile: the "cao" agent, cao trusted, no prompt or model', () => {
 		const launch = qCliProvider.launchCommand(launchOptions());
-		expect(launch.command).toEqual(['q', 'chat', '--agent', 'cao', '--trust-tools=@cao']);
+		expect(launch.command).toEqual(['q', 'chat', '--agent', 'cao-ab12cd34', '--trust-tools=@cao']);
 		const { path, json } = agentOf(launch);
-		expect(path).toBe('amazonq/cli-agents/cao.json');
+		expect(path).toBe('amazonq/cli-agents/cao-ab12cd34.json');
 		expect(json).not.toHaveProperty('prompt');
 		expect(Object.keys(json.mcpServers as object)).toEqual(['cao']);
 	});
@@ -87,10 +90,33 @@ describe('qCliProvider.launchCommand', () => {
 				profile: { name: 'team/lead dev', mcpServers: { cao: { command: 'evil', args: [], env: {} } } },
 			}),
 		);
-		expect(launch.command.slice(2, 4)).toEqual(['--agent', 'team_lead_dev']);
+		expect(launch.command.slice(2, 4)).toEqual(['--agent', 'team_lead_dev-ab12cd34']);
 		const { path, json } = agentOf(launch);
-		expect(path).toBe('amazonq/cli-agents/team_lead_dev.json');
+		expect(path).toBe('amazonq/cli-agents/team_lead_dev-ab12cd34.json');
 		expect((json.mcpServers as Record<string, { command: string }>).cao?.command).toBe('/usr/bin/node');
+	});
+
+	it('names the agent after the terminal too, and links its file where Q looks, under the HOME Q gets', () => {
+		// Two terminals of one profile: each agent file carries its own terminal's id.
+		const first = qCliProvider.launchCommand(launchOptions({ profile, env: { HOME: '/home/q' } }));
+		const second = qCliProvider.launchCommand(
+			launchOptions({ profile, env: { HOME: '/home/q' }, terminalId: 'ef56ab78' }),
+		);
+		expect(first.links).toEqual([
+			{
+				path: 'amazonq/cli-agents/developer-ab12cd34.json',
+				target: '/home/q/.aws/amazonq/cli-agents/developer-ab12cd34.json',
+			},
+		]);
+		expect(second.links?.[0]?.target).toBe('/home/q/.aws/amazonq/cli-agents/developer-ef56ab78.json');
+		expect(second.command.slice(2, 4)).toEqual(['--agent', 'developer-ef56ab78']);
+		// The link points at one of the launch files.
+		expect(first.files?.map((file) => file.path)).toContain(first.links?.[0]?.path);
+	});
+
+	it("links under the engine's home when the CLI's environment has no HOME", () => {
+		const { links } = qCliProvider.launchCommand(launchOptions({ env: {} }));
+		expect(links?.[0]?.target).toBe(join(homedir(), '.aws/amazonq/cli-agents/cao-ab12cd34.json'));
 	});
 });
 
@@ -178,6 +204,35 @@ describe('qCliProvider.detect', () => {
 		],
 	] as const)('%s', (_name, buffer, context, status, rule) => {
 		expect(qCliProvider.detect(buffer, context)).toMatchObject({ status, rule });
+	});
+
+	describe("the terminal's own agent name in the prompt", () => {
+		// A reply quoting a prompt-like line: only the terminal's own prompt may end the turn.
+		const quoting = (agent: string) =>
+			`[${agent}] > hi\n\n> Here is the log:\n[info] > started\nAll done.\n\n[${agent}] 3% > `;
+
+		it("reads `[profile-id] >` as the profile's prompt", () => {
+			expect(qCliProvider.detect(`[developer-ab12cd34] 16% λ > \n`, idle)).toMatchObject({
+				status: 'idle',
+				rule: 'q_cli.prompt',
+			});
+			expect(qCliProvider.detect(quoting('developer-ab12cd34'), idle)).toEqual({
+				status: 'completed',
+				rule: 'q_cli.reply-then-prompt',
+				line: '> Here is the log:',
+			});
+			expect(
+				qCliProvider.detect(quoting('team_lead_dev-0f0f0f0f'), { ...idle, profile: 'team/lead dev' }),
+			).toMatchObject({ status: 'completed' });
+		});
+
+		it('takes only an 8-hex-digit id as the suffix, and Kiro (profile-named agents) none', () => {
+			// Another agent's prompt: any prompt ends the turn, the quoted line included.
+			expect(qCliProvider.detect(quoting('developer-xyz'), idle)).toMatchObject({ status: 'idle' });
+			expect(kiroCliProvider.detect(quoting('developer-ab12cd34'), idle)).toMatchObject({
+				status: 'idle',
+			});
+		});
 	});
 
 	it('shows the matched line as evidence', () => {

@@ -99,6 +99,25 @@ export const createStatusMonitor = (options: StatusMonitorOptions) => {
 		}
 	};
 
+	/** The provider's shorter equivalent of the buffer; `fallback` if it fails, which is reported. */
+	const compacted = (
+		id: string,
+		state: TerminalState,
+		buffer: string,
+		newTurn: boolean,
+		fallback: string,
+	) => {
+		try {
+			return state.provider.compact?.(buffer, { newTurn }) ?? fallback;
+		} catch (error) {
+			bus.emit('engine.warning', {
+				message: `${state.provider.name} could not compact the buffer of terminal ${id}: ${oneLine(error)}`,
+				at: now(),
+			});
+			return fallback;
+		}
+	};
+
 	const publish = (id: string, state: TerminalState, detection: Detection) => {
 		const previous = state.status;
 		state.status = detection.status;
@@ -138,7 +157,9 @@ export const createStatusMonitor = (options: StatusMonitorOptions) => {
 	const onOutput = (id: string, data: string) => {
 		const state = terminals.get(id);
 		if (!state) return;
-		const combined = state.buffer + data;
+		let combined = state.buffer + data;
+		if (combined.length > bufferLimit && state.provider.compact)
+			combined = compacted(id, state, combined, false, combined);
 		if (!state.head && combined.length > bufferLimit) state.head = combined.slice(0, turnHeadLimit);
 		const room = state.head ? bufferLimit - state.head.length - 1 : bufferLimit;
 		state.buffer = combined.length > room ? combined.slice(-room) : combined;
@@ -191,12 +212,16 @@ export const createStatusMonitor = (options: StatusMonitorOptions) => {
 			const state = stateOf(id);
 			return state && view(state);
 		},
-		/** Empties the buffer (a new turn starts); the status and the latch stay as they are. */
+		/**
+		 * A new turn starts: empties the buffer, or for a provider that compacts keeps the screen
+		 * and marks the turn's start. The status and the latch stay as they are.
+		 */
 		clearBuffer(id: string) {
 			const state = stateOf(id);
 			if (!state) return;
+			const screen = state.provider.compact ? compacted(id, state, view(state), true, '') : '';
 			state.head = '';
-			state.buffer = '';
+			state.buffer = screen.length > bufferLimit ? '' : screen;
 		},
 		/**
 		 * Opens the latch and publishes `processing`: a turn has begun. The quiet timer is armed, so

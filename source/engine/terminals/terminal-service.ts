@@ -20,6 +20,8 @@ import { terminalTopic } from '../events.js';
 import { bufferLimit, type StatusMonitor } from '../status/status-monitor.js';
 import type { TerminalStatus } from '../status/statuses.js';
 import type { TerminalRecord, TerminalRepository } from '../store/terminal-repository.js';
+import { createLaunchLinks, removeLaunchLinks, sweepLaunchLinks } from './launch-links.js';
+import { readReplyStore } from './reply-store.js';
 import { assertEnv, sanitizeInput, sessionName, terminalIdPattern } from './validation.js';
 
 export type CreateTerminalOptions = {
@@ -93,6 +95,14 @@ export const createTerminalService = (options: TerminalServiceOptions) => {
 
 	bus.on('terminal.*.status', ({ terminalId, status, at }) => terminals.setStatus(terminalId, status, at));
 
+	const isLive = (id: string) => terminals.get(id)?.exitedAt === null;
+	const warn = (message: string) => bus.emit('engine.warning', { message, at: now() });
+	/** A terminal's links go with it; failing that, the next engine's sweep retries. */
+	const unlinkLaunch = (id: string) =>
+		removeLaunchLinks(join(options.configRoot, id)).catch((error: unknown) =>
+			warn(`terminal ${id}: ${oneLine(error)}`),
+		);
+
 	const requireLive = (id: string): TerminalRecord => {
 		const record = terminalIdPattern.test(id) ? terminals.get(id) : undefined;
 		if (!record || record.exitedAt !== null) throw new TerminalNotFoundError(id);
@@ -113,6 +123,7 @@ export const createTerminalService = (options: TerminalServiceOptions) => {
 		if (creating.has(id)) return;
 		monitor.forget(id);
 		terminals.markExited(id, now());
+		void unlinkLaunch(id);
 		bus.emit(terminalTopic(id, 'exited'), { terminalId: id, reason, at: now() });
 	};
 
@@ -232,6 +243,13 @@ export const createTerminalService = (options: TerminalServiceOptions) => {
 		creating.set(id, ref);
 		try {
 			await writeLaunchFiles(configDir, launch.files ?? []);
+			await createLaunchLinks({
+				configRoot: options.configRoot,
+				configDir,
+				files: launch.files ?? [],
+				links: launch.links ?? [],
+				isLive,
+			});
 			await backend.create(
 				{
 					...ref,
@@ -272,6 +290,7 @@ export const createTerminalService = (options: TerminalServiceOptions) => {
 			await backend.destroy(ref).catch(() => {});
 			monitor.forget(id);
 			terminals.remove(id);
+			await unlinkLaunch(id);
 			await rm(configDir, { recursive: true, force: true });
 			const reason = `${provider.name} terminal failed to start: ${oneLine(error)}${tail ? `; last screen lines: ${tail}` : ''}`;
 			if (created) bus.emit(terminalTopic(id, 'exited'), { terminalId: id, reason, at: now() });
@@ -315,7 +334,10 @@ export const createTerminalService = (options: TerminalServiceOptions) => {
 		async getOutput(id: string, mode: 'full' | 'last' = 'full'): Promise<string> {
 			const record = requireLive(id);
 			const screen = await backend.capture(refOf(record), { history: true });
-			return mode === 'last' ? getProvider(record.provider).extractLastReply(screen) : screen;
+			if (mode === 'full') return screen;
+			const provider = getProvider(record.provider);
+			const stored = provider.replyStore && readReplyStore(provider.replyStore(join(options.configRoot, id)));
+			return stored || provider.extractLastReply(screen);
 		},
 		get(id: string): TerminalRecord {
 			const record = requireLive(id);
@@ -332,8 +354,17 @@ export const createTerminalService = (options: TerminalServiceOptions) => {
 			await backend.destroy(refOf(record));
 			monitor.forget(id);
 			terminals.remove(id);
+			await unlinkLaunch(id);
 			await rm(join(options.configRoot, id), { recursive: true, force: true });
 			bus.emit(terminalTopic(id, 'exited'), { terminalId: id, reason: 'deleted', at: now() });
+		},
+		/** At engine start: takes back the links of terminals that ended while no engine ran. */
+		async sweepLinks(): Promise<void> {
+			// Leftovers are no reason not to start: reported, and tried again next time.
+			const failures = await sweepLaunchLinks(options.configRoot, isLive).catch((error: unknown) => [
+				oneLine(error),
+			]);
+			for (const failure of failures) warn(`launch links: ${failure}`);
 		},
 		/**
 		 * Stops reading every terminal; they keep running. Terminals still starting are taken back

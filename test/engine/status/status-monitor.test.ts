@@ -369,6 +369,23 @@ describe('createStatusMonitor', () => {
 		expect(monitor.getBuffer(id)).toHaveLength(bufferLimit);
 	});
 
+	it('lets a provider compact an outgrown buffer, and falls back to cutting it when that fails', () => {
+		const warnings: string[] = [];
+		bus.on('engine.warning', ({ message }) => warnings.push(message));
+		monitor.register(id, { ...fakeProvider, compact: (buffer) => `[screen of ${buffer.length}]` });
+		feed('x'.repeat(bufferLimit + 10));
+		expect(monitor.getBuffer(id)).toBe(`[screen of ${bufferLimit + 10}]`);
+		monitor.register('t2', {
+			...fakeProvider,
+			compact: () => {
+				throw new Error('bad frame');
+			},
+		});
+		feed('y'.repeat(bufferLimit + 10), 't2');
+		expect(monitor.getBuffer('t2')?.length).toBeLessThanOrEqual(bufferLimit);
+		expect(warnings).toEqual([`fake could not compact the buffer of terminal t2: bad frame`]);
+	});
+
 	it('keeps the head and the newest bytes of a single chunk bigger than the limit', () => {
 		monitor.register(id, fakeProvider);
 		const big = `${'a'.repeat(100 * 1024)}${'b'.repeat(bufferLimit - 10)}tail-0123`;

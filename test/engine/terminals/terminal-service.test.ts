@@ -1,4 +1,7 @@
+import { existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
+import { createEngine } from '../../../source/engine/engine.js';
 import { openDatabase } from '../../../source/engine/store/database.js';
 import { createTerminalRepository } from '../../../source/engine/store/terminal-repository.js';
 import { CaoError } from '../../../source/errors.js';
@@ -231,5 +234,115 @@ describeWithTmux('terminal service on real tmux', () => {
 			'processing',
 			'completed',
 		]);
+	});
+
+	/**
+	 * A stand-in for `q chat --agent NAME`: reads its agent file where Q does (through the link),
+	 * shows the terminal id it finds there, then Q's prompt; `/quit` ends it.
+	 */
+	const fakeQ = () => {
+		const bin = join(t.sandbox.home, 'bin');
+		mkdirSync(bin, { recursive: true });
+		writeFileSync(
+			join(bin, 'q'),
+			[
+				'#!/bin/sh',
+				'agent="$3"',
+				'[ -n "$FAKE_Q_SILENT" ] && exec sleep 60',
+				'file="$HOME/.aws/amazonq/cli-agents/$agent.json"',
+				`grep -o '"CAO_TERMINAL_ID": "[0-9a-f]*"' "$file" || echo "no agent file"`,
+				`printf '[%s] > ' "$agent"`,
+				'while read -r line; do [ "$line" = /quit ] && exit 0; printf \'[%s] > \' "$agent"; done',
+				'',
+			].join('\n'),
+			{ mode: 0o755 },
+		);
+		const home = join(t.sandbox.home, 'user');
+		return { home, env: { HOME: home, PATH: `${bin}:${process.env.PATH ?? ''}` } };
+	};
+	const qTerminal = (env: Record<string, string>) =>
+		t.engine.terminals.create({ provider: 'q_cli', profile: 'developer', env, initTimeoutMs: 10_000 });
+	const linkOf = (home: string, id: string) => join(home, `.aws/amazonq/cli-agents/developer-${id}.json`);
+
+	it("links a q_cli terminal's own agent file where Q reads it, for the terminal's life", async () => {
+		const { home, env } = fakeQ();
+		const [first, second] = await Promise.all([qTerminal(env), qTerminal(env)]);
+		for (const terminal of [first, second]) {
+			if (!terminal) throw new Error('no terminal');
+			expect(terminal.lastStatus).toBe('idle');
+			const link = linkOf(home, terminal.id);
+			expect(lstatSync(link).isSymbolicLink()).toBe(true);
+			expect(readlinkSync(link)).toBe(
+				join(t.sandbox.paths.terminals, terminal.id, `amazonq/cli-agents/developer-${terminal.id}.json`),
+			);
+			// Q found the file through the link, with this terminal's id for cao's MCP server.
+			expect(await t.engine.terminals.getOutput(terminal.id)).toContain(
+				`"CAO_TERMINAL_ID": "${terminal.id}"`,
+			);
+		}
+		if (!first || !second) throw new Error('no terminals');
+
+		await t.engine.terminals.remove(first.id);
+		expect(existsSync(linkOf(home, first.id))).toBe(false);
+		expect(lstatSync(linkOf(home, second.id)).isSymbolicLink()).toBe(true);
+
+		// An exit takes its link back too (after the event: the exit path does not wait for it).
+		const exited = nextEvent(t.engine.bus, `terminal.${second.id}.exited`);
+		await t.engine.terminals.sendInput(second.id, '/quit');
+		await exited;
+		await waitFor(() => !existsSync(linkOf(home, second.id)), { what: 'the link to go' });
+		// The exited terminal's folder stays, and its agent file with it.
+		expect(existsSync(join(t.sandbox.paths.terminals, second.id, 'amazonq'))).toBe(true);
+	});
+
+	it('sweeps at start the links of terminals that ended while no engine ran', async () => {
+		const { home, env } = fakeQ();
+		const terminal = await qTerminal(env);
+		// Stopped, the engine leaves the agent running, and its link with it.
+		await t.engine.stop();
+		expect(lstatSync(linkOf(home, terminal.id)).isSymbolicLink()).toBe(true);
+		// The agent ends with no engine to see it; the next engine learns of it from its row.
+		t.sandbox.tmux('kill-window', '-t', `=${terminal.session}:=${terminal.window}`);
+		const db = openDatabase(t.sandbox.paths.database);
+		createTerminalRepository(db).markExited(terminal.id, Date.now());
+		db.close();
+
+		const next = createEngine({ paths: t.sandbox.paths, tmuxSocket: t.sandbox.socket, env: process.env });
+		try {
+			await next.start();
+			expect(existsSync(linkOf(home, terminal.id))).toBe(false);
+		} finally {
+			await next.stop();
+		}
+	});
+
+	it('takes the link back when the terminal fails to start', async () => {
+		const { home, env } = fakeQ();
+		const error = await t.engine.terminals
+			.create({
+				provider: 'q_cli',
+				profile: 'developer',
+				env: { ...env, FAKE_Q_SILENT: '1' },
+				initTimeoutMs: 1500,
+			})
+			.catch((caught: unknown) => caught);
+		expect((error as Error).message).toMatch(/^q_cli terminal failed to start: .*did not reach idle/);
+		// The folder was made for the link; the link itself is gone with the terminal.
+		expect(readdirSync(join(home, '.aws/amazonq/cli-agents'))).toEqual([]);
+	});
+
+	it("refuses to start when a file of the user's is in the way, and rolls back", async () => {
+		const { home, env } = fakeQ();
+		// A file where Q's agent folder should be: the link cannot go in.
+		mkdirSync(join(home, '.aws/amazonq'), { recursive: true });
+		writeFileSync(join(home, '.aws/amazonq/cli-agents'), 'mine\n');
+		const error = await qTerminal(env).catch((caught: unknown) => caught);
+		expect(error).toBeInstanceOf(CaoError);
+		expect((error as Error).message).toMatch(
+			new RegExp(`^cannot link '${home}/\\.aws/amazonq/cli-agents/developer-[0-9a-f]{8}\\.json': `),
+		);
+		expect(windowNames(t.sandbox).filter((name) => name.startsWith('developer-'))).toEqual([]);
+		expect(t.engine.terminals.list()).toEqual([]);
+		expect(existsSync(t.sandbox.paths.terminals) ? readdirSync(t.sandbox.paths.terminals) : []).toEqual([]);
 	});
 });
