@@ -41,7 +41,9 @@ const spinnerGlyph = /^[·✢*✶✻✽✳]$/;
 // "(2s · ↓ 1 tokens)", "✶ 7 · ↑ 11 tokens)" — the spinner's counters, repainted alone.
 const tokenCounter = /[↓↑] ?\d+ tokens?\)/;
 // "✻ Sautéed for 2s", "✻ Churned for 1m 5s", "✻ Worked for 0s · 2 messages hidden" — a turn ended.
-const turnDone = /^✻ \p{Lu}\p{Ll}+ for \d+(?:\.\d+)?[smhd]\b/u;
+// In a raw stream the duration may be missing, "✻ Churned for": Claude repaints only the cells
+// that changed, and "8s" stood there already in the spinner's "(8s · ↓ 20 tokens)".
+const turnDone = /^✻ \p{Lu}\p{Ll}+ for(?: \d+(?:\.\d+)?[smhd]\b|$)/u;
 // "  ? for shortcuts · ← for agents", "  ⏵⏵ accept edits on (shift+tab to cycle)" — an idle footer.
 const idleFooter = /\? for shortcuts|\((?:shift\+tab|⇧⇥) to cycle\)/;
 

@@ -139,7 +139,11 @@ describe.each(clis)('$provider (real program)', (cli: RealCli) => {
 		await test.engine.terminals.sendInput(terminalId, prompt);
 		await waitFor(() => unchecked.some((event) => event.status === 'completed'), {
 			timeoutMs: 90_000,
-			what: `${cli.provider} to complete "${prompt}"; statuses so far:\n${describeStatuses(unchecked)}`,
+			what: `${cli.provider} to complete "${prompt}"`,
+		}).catch(async (error: unknown) => {
+			const screen = await test.engine.terminals.getOutput(terminalId, 'full').catch(() => '');
+			const tail = screen.split('\n').filter((line) => line.trim()).slice(-15).join('\n');
+			throw new Error(`${String(error)}\nstatuses:\n${describeStatuses(unchecked)}\nscreen:\n${tail}`);
 		});
 		await quiet();
 		const events = unchecked;

@@ -54,6 +54,9 @@ export type TerminalServiceOptions = {
 	now?: () => number;
 };
 
+/** How long the monitor may take to publish the idle status `initialize()` has seen. */
+const readyGraceMs = 5_000;
+
 export class InitTimeoutError extends CaoError {
 	override readonly name = 'InitTimeoutError';
 }
@@ -282,6 +285,9 @@ export const createTerminalService = (options: TerminalServiceOptions) => {
 				paste: (text) => backend.paste(ref, text),
 			};
 			await provider.initialize(context);
+			// initialize() judged the buffer as it stood; the monitor publishes that status once the
+			// output has been quiet for its window. A terminal is handed over idle, as its events say.
+			await waitForStatus(id, ['idle', 'completed'], readyGraceMs);
 			doneCreating(id);
 			return { ...record, lastStatus: monitor.getStatus(id)?.status ?? 'unknown' };
 		} catch (error) {
