@@ -142,7 +142,11 @@ describe.each(clis)('$provider (real program)', (cli: RealCli) => {
 			what: `${cli.provider} to complete "${prompt}"`,
 		}).catch(async (error: unknown) => {
 			const screen = await test.engine.terminals.getOutput(terminalId, 'full').catch(() => '');
-			const tail = screen.split('\n').filter((line) => line.trim()).slice(-15).join('\n');
+			const tail = screen
+				.split('\n')
+				.filter((line) => line.trim())
+				.slice(-15)
+				.join('\n');
 			throw new Error(`${String(error)}\nstatuses:\n${describeStatuses(unchecked)}\nscreen:\n${tail}`);
 		});
 		await quiet();
