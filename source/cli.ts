@@ -6,6 +6,10 @@ const help = `
   Usage
     $ cao-tui [--no-ui] [options]        the engine (headless with --no-ui)
     $ cao-tui output TERMINAL [--last]   a terminal's scrollback, or its agent's last reply
+    $ cao-tui profile list [--json]      agent profiles: yours ($CAO_HOME/agent-store), then
+                                         the built-in developer, reviewer, code_supervisor
+    $ cao-tui profile show NAME [--json] a profile's file
+    $ cao-tui profile install FILE       checks a profile and copies it into your store
     $ cao-tui detect --provider P [--profile NAME] [--after-input] FILE|-
                                          the status a provider reads from a screen or raw log:
                                          {"status":…,"rule":…,"line":…}
@@ -35,7 +39,7 @@ const help = `
     --after-input               With detect: as right after input was sent
     --speed X                   With replay: X times faster (default 1; silences longer than
                                 the status logic's windows are shortened anyway)
-    --json                      With replay: one JSON object per step
+    --json                      With replay: one JSON object per step; with profile: JSON
     --help, --version
 
   Environment
@@ -83,6 +87,10 @@ const run = async (): Promise<void> => {
 			if (!terminalId) throw new CaoError('output needs a terminal id: cao-tui output TERMINAL [--last]');
 			return (await import('./main.js')).printOutput(terminalId, cli.flags.last);
 		}
+		case 'profile':
+			return (await import('./profiles/profile-command.js')).runProfileCommand(rest, cli.flags.json, (text) =>
+				process.stdout.write(text),
+			);
 		case 'detect':
 		case 'extract': {
 			const [file] = rest;

@@ -12,6 +12,8 @@ export type Paths = {
 	fifos: string;
 	/** Per-terminal folders for generated agent config (prompt files, MCP config). */
 	terminals: string;
+	/** The user's agent profiles, looked up before the built-in ones. */
+	agentStore: string;
 };
 
 export const resolvePaths = (env: NodeJS.ProcessEnv = process.env): Paths => {
@@ -22,6 +24,7 @@ export const resolvePaths = (env: NodeJS.ProcessEnv = process.env): Paths => {
 		logs: join(home, 'logs', 'terminal'),
 		fifos: join(home, 'run', 'fifo'),
 		terminals: join(home, 'terminals'),
+		agentStore: join(home, 'agent-store'),
 	};
 };
 

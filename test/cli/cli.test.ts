@@ -80,6 +80,33 @@ describe('cao-tui command line', () => {
 		expect(result).toMatchObject({ code: 0, stdout: 'Echo: second\nand more\n' });
 	});
 
+	it('lists, shows and installs agent profiles, refusing a malformed one in one line', async () => {
+		const listed = await runCli(['profile', 'list'], sandbox.env);
+		expect(listed.code).toBe(0);
+		expect(listed.stdout).toMatch(/^code_supervisor\s+built-in\s+-\s+Splits a coding goal/m);
+		const shown = await runCli(['profile', 'show', 'code_supervisor'], sandbox.env);
+		expect(shown.stdout).toContain('handoff(agent_profile, message, timeout)');
+
+		const mine = join(sandbox.home, 'mine.md');
+		writeFileSync(mine, '---\nname: tester\nprovider: fake\ndescription: Tests things\n---\nTest it.\n');
+		expect(await runCli(['profile', 'install', mine], sandbox.env)).toMatchObject({
+			code: 0,
+			stdout: 'installed profile tester\n',
+		});
+		const json = await runCli(['profile', 'list', '--json'], sandbox.env);
+		expect(JSON.parse(json.stdout)).toContainEqual(
+			expect.objectContaining({ name: 'tester', provider: 'fake', source: 'store' }),
+		);
+
+		writeFileSync(mine, '---\nname: tester\nmcpServers: nope\n---\n');
+		const refused = await runCli(['profile', 'install', mine], sandbox.env);
+		expect(refused.code).toBe(1);
+		expectOneLineError(refused.stderr, "profile mine.md: field 'mcpServers': ");
+		expect((await runCli(['profile', 'show', 'tester', '--json'], sandbox.env)).stdout).toContain(
+			'"Test it."',
+		);
+	});
+
 	it.each([
 		[['detect', '--provider', 'fake', '/no/such/file'], 'cao-tui: no such file: /no/such/file'],
 		[['detect', '/tmp'], 'detect needs a provider and a file'],

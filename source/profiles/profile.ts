@@ -1,0 +1,94 @@
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { ValidationError } from '../errors.js';
+import { providerNames } from '../providers/registry.js';
+import type { AgentProfile } from '../providers/types.js';
+
+/** An agent profile as users write it: the launch settings, plus what the panel and lists show. */
+export type Profile = AgentProfile & {
+	description: string;
+	/** The provider the profile asks for; the caller's choice wins. */
+	provider?: string;
+};
+
+/** Profile names become file names and tmux window names: no paths, no spaces. */
+export const profileNamePattern = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+
+export const assertProfileName = (name: string): string => {
+	if (!profileNamePattern.test(name))
+		throw new ValidationError(
+			`invalid profile name '${name}' (letters, digits, '-' and '_', at most 64, starting with a letter or digit)`,
+		);
+	return name;
+};
+
+const stringList = z.array(z.string().min(1));
+const mcpServer = z.strictObject({
+	command: z.string().min(1),
+	args: stringList.default([]),
+	env: z.record(z.string(), z.string()).default({}),
+});
+
+const frontmatter = z.looseObject({
+	name: z.string().regex(profileNamePattern, 'letters, digits, - and _ only, at most 64'),
+	description: z.string().default(''),
+	provider: z
+		.string()
+		.refine(
+			(name) => providerNames().includes(name),
+			`unknown provider (known: ${providerNames().join(', ')})`,
+		)
+		.optional(),
+	model: z.string().min(1).optional(),
+	mcpServers: z
+		.record(z.string().regex(/^[A-Za-z0-9_-]+$/, 'server names: letters, digits, - and _'), mcpServer)
+		.refine((servers) => !('cao' in servers), "'cao' is cao-tui's own server")
+		.optional(),
+	allowedTools: stringList.optional(),
+	skipPermissions: z.boolean().optional(),
+});
+
+const known = new Set(Object.keys(frontmatter.shape));
+
+// "---\nname: developer\n---\nYou are …": YAML between two --- lines at the top, then the body.
+const frontmatterBlock = /^---\r?\n([\s\S]*?)\r?\n---[ \t]*(?:\r?\n|$)/;
+
+/** The first problem zod found, as "field 'a.b' …". */
+const describeIssue = (issue: z.core.$ZodIssue): string => {
+	const field = issue.path.map(String).join('.');
+	return field ? `field '${field}': ${issue.message}` : issue.message;
+};
+
+/**
+ * Reads a profile file's text; `source` names it in errors, which are one line each:
+ * "profile developer.md: field 'allowedTools': expected array, received string".
+ */
+export const parseProfile = (text: string, source: string): Profile => {
+	const fail = (problem: string) => new ValidationError(`profile ${source}: ${problem}`);
+	const block = frontmatterBlock.exec(text);
+	if (!block) throw fail('no frontmatter (a --- block of YAML at the top)');
+	let data: unknown;
+	try {
+		data = parseYaml(block[1] ?? '');
+	} catch (error) {
+		throw fail(`bad YAML: ${error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error)}`);
+	}
+	if (data === null || typeof data !== 'object' || Array.isArray(data))
+		throw fail('the frontmatter is not a set of fields');
+	const parsed = frontmatter.safeParse(data);
+	if (!parsed.success) throw fail(describeIssue(parsed.error.issues[0] as z.core.$ZodIssue));
+	const { name, description, provider, model, mcpServers, allowedTools, skipPermissions } = parsed.data;
+	const options = Object.fromEntries(Object.entries(parsed.data).filter(([key]) => !known.has(key)));
+	const systemPrompt = text.slice(block[0].length).trim();
+	return {
+		name,
+		description,
+		...(provider ? { provider } : {}),
+		...(model ? { model } : {}),
+		...(systemPrompt ? { systemPrompt } : {}),
+		...(allowedTools ? { allowedTools } : {}),
+		...(skipPermissions !== undefined ? { skipPermissions } : {}),
+		...(mcpServers ? { mcpServers } : {}),
+		...(Object.keys(options).length > 0 ? { options } : {}),
+	};
+};
