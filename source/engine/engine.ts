@@ -9,6 +9,8 @@ import { createStatusMonitor } from './status/status-monitor.js';
 import { type Db, openDatabase } from './store/database.js';
 import { createInboxRepository } from './store/inbox-repository.js';
 import { createTerminalRepository } from './store/terminal-repository.js';
+import { getProvider } from '../providers/registry.js';
+import { createInboxService } from './inbox/inbox-service.js';
 import { createSessionService } from './terminals/session-service.js';
 import { createTerminalService } from './terminals/terminal-service.js';
 
@@ -55,13 +57,30 @@ export const createEngine = (options: EngineOptions) => {
 		env: options.env ?? process.env,
 	});
 	const sessions = createSessionService({ backend, terminals, terminalService });
+	const inboxService = createInboxService({
+		bus,
+		inbox,
+		eager: (options.env ?? process.env).CAO_EAGER_INBOX_DELIVERY === 'true',
+		receivers: {
+			statusOf: (id) => {
+				try {
+					return terminalService.get(id).lastStatus;
+				} catch {
+					return undefined;
+				}
+			},
+			acceptsInputWhileProcessing: (id) =>
+				getProvider(terminalService.get(id).provider).input.acceptsInputWhileProcessing,
+			deliver: (id, text) => terminalService.sendInput(id, text),
+		},
+	});
 
 	let started = false;
 	return {
 		bus,
 		backend,
 		monitor,
-		inbox,
+		inbox: inboxService,
 		terminals: terminalService,
 		sessions,
 		logWriter,
@@ -70,6 +89,7 @@ export const createEngine = (options: EngineOptions) => {
 			await terminalService.sweepLinks();
 			monitor.start();
 			logWriter.start();
+			inboxService.start();
 			started = true;
 			bus.emit('engine.started', {
 				backend: backend.description,
@@ -82,6 +102,7 @@ export const createEngine = (options: EngineOptions) => {
 		async stop() {
 			if (started) {
 				started = false;
+				await inboxService.stop();
 				await terminalService.releaseAll();
 				monitor.stop();
 				await logWriter.stop();

@@ -36,13 +36,27 @@ export type EngineEvents = {
 	warning: { message: string; at: number };
 };
 
+/** Messages between agents: `inbox.{receiverId}.*`. */
+export type InboxEvents = {
+	queued: { messageId: number; senderId: string; receiverId: string; at: number };
+	/** One paste: contiguous messages of one sender, oldest first. */
+	delivered: { messageIds: number[]; senderId: string; receiverId: string; at: number };
+	failed: { messageIds: number[]; senderId: string; receiverId: string; error: string; at: number };
+};
+
 export type EventMap = {
 	[K in keyof TerminalEvents as `terminal.${string}.${K}`]: TerminalEvents[K];
+} & {
+	[K in keyof InboxEvents as `inbox.${string}.${K}`]: InboxEvents[K];
 } & {
 	[K in keyof EngineEvents as `engine.${K}`]: EngineEvents[K];
 };
 
 export type Topic = keyof EventMap & string;
+
+/** The topic of an inbox event of one receiver, typed by its kind. */
+export const inboxTopic = <K extends keyof InboxEvents>(receiverId: string, kind: K) =>
+	`inbox.${receiverId}.${kind}` as const;
 
 /** The topic of one terminal's event, typed by its kind. */
 export const terminalTopic = <K extends keyof TerminalEvents>(terminalId: string, kind: K) =>

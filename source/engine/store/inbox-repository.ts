@@ -52,7 +52,14 @@ export const createInboxRepository = (db: Db) => {
 		WHERE id = ? AND status = 'pending'`,
 	);
 	const markFailed = db.prepare(
-		`UPDATE inbox_messages SET status = 'failed', error = ? WHERE id = ? AND status = 'pending'`,
+		`UPDATE inbox_messages SET status = 'failed', error = ?, delivered_at = NULL
+		WHERE id = ? AND status IN ('pending', 'delivered')`,
+	);
+	const markPending = db.prepare(
+		`UPDATE inbox_messages SET status = 'pending', delivered_at = NULL WHERE id = ? AND status = 'delivered'`,
+	);
+	const staleReceivers = db.prepare(
+		`SELECT DISTINCT receiver_id FROM inbox_messages WHERE status = 'pending' AND created_at <= ?`,
 	);
 
 	return {
@@ -67,8 +74,17 @@ export const createInboxRepository = (db: Db) => {
 		markDelivered: db.transaction((ids: readonly number[], at: number): number[] =>
 			ids.filter((id) => markDelivered.run(at, id).changes === 1),
 		),
-		markFailed(id: number, error: string): void {
-			markFailed.run(error, id);
+		/** A message that could not be delivered (its paste failed), with the reason. */
+		markFailed: db.transaction((ids: readonly number[], error: string): void => {
+			for (const id of ids) markFailed.run(error, id);
+		}),
+		/** Takes back a delivery that never reached its receiver (it went away meanwhile). */
+		markPending: db.transaction((ids: readonly number[]): void => {
+			for (const id of ids) markPending.run(id);
+		}),
+		/** Receivers with messages pending since `before` or earlier. */
+		staleReceivers(before: number): string[] {
+			return (staleReceivers.all(before) as { receiver_id: string }[]).map((row) => row.receiver_id);
 		},
 	};
 };

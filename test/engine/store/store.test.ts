@@ -171,7 +171,7 @@ describe('inbox repository', () => {
 		const one = inbox.enqueue('a1b2c3d4', 'ffff0000', 'one', 1);
 		const two = inbox.enqueue('a1b2c3d4', 'ffff0000', 'two', 2);
 		const three = inbox.enqueue('a1b2c3d4', 'ffff0000', 'three', 3);
-		inbox.markFailed(three.id, 'pane gone');
+		inbox.markFailed([three.id], 'pane gone');
 
 		expect(inbox.markDelivered([one.id, three.id, 99_999], 10)).toEqual([one.id]);
 		expect(inbox.markDelivered([one.id], 20)).toEqual([]);
@@ -185,11 +185,25 @@ describe('inbox repository', () => {
 	it('markFailed records the error', () => {
 		const inbox = createInboxRepository(connect());
 		const message = inbox.enqueue('a1b2c3d4', 'ffff0000', 'one', 1);
-		inbox.markFailed(message.id, 'receiver exited');
+		inbox.markFailed([message.id], 'receiver exited');
 		expect(inbox.list('ffff0000', 'pending')).toEqual([]);
 		expect(inbox.list('ffff0000', 'failed')).toEqual([
 			{ ...message, status: 'failed', error: 'receiver exited' },
 		]);
+	});
+
+	it('markFailed also takes back a delivery whose paste failed; staleReceivers finds old pending', () => {
+		const inbox = createInboxRepository(connect());
+		const one = inbox.enqueue('a1b2c3d4', 'ffff0000', 'one', 1);
+		inbox.enqueue('a1b2c3d4', '00000000', 'two', 50);
+		inbox.markDelivered([one.id], 10);
+		inbox.markFailed([one.id], 'paste failed');
+		expect(inbox.list('ffff0000', 'failed')).toEqual([
+			{ ...one, status: 'failed', deliveredAt: null, error: 'paste failed' },
+		]);
+		inbox.enqueue('a1b2c3d4', 'ffff0000', 'three', 5);
+		expect(inbox.staleReceivers(10)).toEqual(['ffff0000']);
+		expect(inbox.staleReceivers(60).sort()).toEqual(['00000000', 'ffff0000']);
 	});
 
 	it('rejects a status outside the allowed set', () => {
