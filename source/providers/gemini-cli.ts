@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { type Dialog, answerDialogsUntilIdle } from './initialize.js';
-import { atMcpTool, claudeMcpTool, renderScreen } from './opencode-cli.js';
+import { atMcpTool, claudeMcpTool } from './opencode-cli.js';
+import { renderScreen } from './screen.js';
 import type { Detection, LaunchOptions, McpServer, Provider } from './types.js';
 
 /*
@@ -110,7 +111,7 @@ const lastQueryBefore = (lines: readonly string[], end: number): number => {
 };
 
 const detectGemini = (buffer: string, afterInput: boolean): Detection => {
-	const { lines, title } = renderScreen(buffer);
+	const { rows: lines, title } = renderScreen(buffer);
 	const cleanTitle = title?.trim() ?? '';
 	const prompt = inputBoxLine(lines);
 	const lastLine = (pattern: RegExp, rows: readonly string[]) => {
@@ -198,7 +199,7 @@ const fenceCode = (lines: readonly string[]): string[] => {
 };
 
 const extractGemini = (screen: string): string => {
-	const { lines } = renderScreen(screen);
+	const { rows: lines } = renderScreen(screen);
 	const prompt = inputBoxLine(lines);
 	const end = prompt === -1 ? lines.length : chromeStart(lines, prompt);
 	const query = lastQueryBefore(lines, end);

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { answerDialogsUntilIdle } from './initialize.js';
+import { renderScreen, screenSnapshot } from './screen.js';
 import type { Detection, LaunchOptions, McpServer, Provider } from './types.js';
 
 /*
@@ -7,273 +8,8 @@ import type { Detection, LaunchOptions, McpServer, Provider } from './types.js';
  * screen and repaints only the cells that changed, each one placed with an absolute cursor move
  * (`ESC[row;colH`): its raw stream has no line breaks at all, and a frame may write just "· 3.4s"
  * after a line drawn seconds earlier. Reading that stream line by line cannot work, so detection
- * first replays it on a small virtual screen (`renderScreen`, below) and reads the rows.
+ * first replays it on a small virtual screen (`renderScreen`, screen.ts) and reads the rows.
  */
-
-// ---------------------------------------------------------------------------------------------
-// A virtual screen. Shared helper (text.ts has none like it); gemini-cli.ts uses it too.
-// ---------------------------------------------------------------------------------------------
-
-/**
- * The rows a stream leaves on screen (trailing blanks trimmed) and its last OSC 0/2 title. After a
- * turn mark (`turnMark`), `fresh` holds the rows drawn since it.
- */
-export type Screen = { lines: string[]; title: string | null; fresh?: ReadonlySet<number> };
-
-/**
- * Marks where a turn begins in a stream kept across turns (a private OSC no terminal uses): rows
- * drawn after it are the turn's own, rows before it what the screen already showed.
- */
-export const turnMark = '\x1b]7777;cao-turn\x07';
-
-// Combining marks, zero-width spaces and joiners, variation selectors: no cell of their own.
-const zeroWidth = (code: number) =>
-	(code >= 0x300 && code <= 0x36f) ||
-	(code >= 0x200b && code <= 0x200f) ||
-	(code >= 0x20d0 && code <= 0x20ff) ||
-	(code >= 0xfe00 && code <= 0xfe0f);
-
-// East Asian wide and fullwidth characters and emoji take two cells.
-const doubleWidth = (code: number) =>
-	(code >= 0x1100 && code <= 0x115f) ||
-	(code >= 0x2e80 && code <= 0xa4cf && code !== 0x303f) ||
-	(code >= 0xac00 && code <= 0xd7a3) ||
-	(code >= 0xf900 && code <= 0xfaff) ||
-	(code >= 0xfe30 && code <= 0xfe4f) ||
-	(code >= 0xff00 && code <= 0xff60) ||
-	(code >= 0xffe0 && code <= 0xffe6) ||
-	(code >= 0x1f300 && code <= 0x1faff) ||
-	(code >= 0x20000 && code <= 0x3fffd);
-
-// One token of a terminal stream: an OSC string, a CSI sequence, another escape, a control
-// character, or a run of printable text. E.g. "\x1b]0;OpenCode\x07", "\x1b[49;4H", "\x1b7", "\r".
-const token =
-	/\x1b\](\d*);?([^\x07\x1b]*)(?:\x07|\x1b\\)|\x1b\[([0-?]*)[ -/]*([@-~])|\x1b[P_^][^\x1b]*\x1b\\|\x1b[()][0-9A-Za-z]|\x1b[78=>DEHMc]|\x1b|[\x00-\x1f\x7f]|[^\x00-\x1f\x7f\x1b]+/g;
-// The tail of an escape sequence cut in half by the start of a rolling buffer, e.g. "8;5;232m".
-const cutSequence = /^[0-9;:?]+[ -/]*[@-~]/;
-// "\x1b[?2026h" … "\x1b[?2026l": a synchronized frame (OpenTUI wraps every frame in one).
-const frameStart = '\x1b[?2026h';
-const frameEnd = '\x1b[?2026l';
-
-/** The stream up to its last complete synchronized frame: a half-written frame says nothing yet. */
-const completeFrames = (raw: string): string => {
-	const start = raw.lastIndexOf(frameStart);
-	return start !== -1 && raw.indexOf(frameEnd, start) === -1 ? raw.slice(0, start) : raw;
-};
-
-/**
- * Replays a terminal stream on a virtual screen without a fixed size: cursor moves, erases,
- * insert/delete, the alternate screen and `\r` redraws are honoured, colours dropped. Lines never
- * wrap and nothing scrolls off, so an Ink app's "erase N lines up, redraw" leaves only its newest
- * frame, and OpenTUI's cell-by-cell repaints leave the screen it shows. A plain capture comes out
- * as it went in. Not a full emulator: no scroll regions, no autowrap.
- */
-export const renderScreen = (input: string): Screen => {
-	const { lines, title, fresh } = replay(completeFrames(input));
-	return fresh ? { lines, title, fresh } : { lines, title };
-};
-
-/**
- * A short stream that draws what `input` leaves on screen (rows, title, cursor, alternate
- * screen) followed by its unfinished frame, if any: replayed, it reads as `input` does. A CLI
- * that repaints only the cells that change needs every frame since its last full repaint, which a
- * buffer cut to its newest bytes loses.
- */
-export const screenSnapshot = (input: string, options: { newTurn?: boolean } = {}): string => {
-	const complete = completeFrames(input);
-	const { lines, title, alternate, row, col, fresh } = replay(complete);
-	const draw = (keep: (index: number) => boolean) =>
-		lines.map((line, index) => (line && keep(index) ? `\x1b[${index + 1};1H${line}` : '')).join('');
-	let out = alternate ? '\x1b[?1049h' : '';
-	if (options.newTurn) out += draw(() => true) + turnMark;
-	// The turn's rows after the mark again, so they stay the turn's own.
-	else if (fresh) out += draw((index) => !fresh.has(index)) + turnMark + draw((index) => fresh.has(index));
-	else out += draw(() => true);
-	if (title !== null) out += `\x1b]0;${title}\x07`;
-	return `${out}\x1b[${row + 1};${col + 1}H${input.slice(complete.length)}`;
-};
-
-type Replayed = Screen & { alternate: boolean; row: number; col: number };
-
-const replay = (input: string): Replayed => {
-	let raw = input;
-	if (raw.includes('\x1b')) raw = raw.replace(cutSequence, '');
-	const main: string[][] = [];
-	let grid = main;
-	let inAlt = false;
-	let row = 0;
-	let col = 0;
-	let saved = { row: 0, col: 0 };
-	let title: string | null = null;
-	/** Rows drawn since the turn mark; undefined before one. */
-	let fresh: Set<number> | undefined;
-
-	const cells = (at: number): string[] => (grid[at] ??= []);
-	const clearAll = () => {
-		grid.length = 0;
-	};
-	const write = (text: string) => {
-		fresh?.add(row);
-		for (const char of text) {
-			const code = char.codePointAt(0) ?? 0;
-			if (zeroWidth(code)) {
-				const line = cells(row);
-				if (col > 0) line[col - 1] = (line[col - 1] ?? ' ') + char;
-				continue;
-			}
-			const line = cells(row);
-			line[col] = char;
-			if (doubleWidth(code)) {
-				line[col + 1] = '';
-				col += 2;
-			} else col += 1;
-		}
-	};
-	const csi = (params: string, final: string) => {
-		const isPrivate = params.startsWith('?');
-		// "?2026" → "2026": the private marker off the parameters.
-		const values = params
-			.replace(/^[?>=<]/, '')
-			.split(';')
-			.map((value) => Number.parseInt(value, 10));
-		const first = values[0] ?? Number.NaN;
-		const count = Number.isNaN(first) || first < 1 ? 1 : first;
-		if (isPrivate) {
-			if (final !== 'h' && final !== 'l') return;
-			if (![1049, 1047, 47].includes(first)) return;
-			if (final === 'h' && !inAlt) {
-				inAlt = true;
-				saved = { row, col };
-				grid = [];
-			} else if (final === 'l' && inAlt) {
-				inAlt = false;
-				grid = main;
-				({ row, col } = saved);
-			}
-			return;
-		}
-		switch (final) {
-			case 'H':
-			case 'f':
-				row = count - 1;
-				col = (Number.isNaN(values[1] ?? Number.NaN) ? 1 : Math.max(1, values[1] ?? 1)) - 1;
-				break;
-			case 'A':
-				row = Math.max(0, row - count);
-				break;
-			case 'B':
-				row += count;
-				break;
-			case 'C':
-				col += count;
-				break;
-			case 'D':
-				col = Math.max(0, col - count);
-				break;
-			case 'E':
-				row += count;
-				col = 0;
-				break;
-			case 'F':
-				row = Math.max(0, row - count);
-				col = 0;
-				break;
-			case 'G':
-			case '`':
-				col = count - 1;
-				break;
-			case 'd':
-				row = count - 1;
-				break;
-			case 'J':
-				if (first === 2 || first === 3) clearAll();
-				else if (first === 1) {
-					for (let at = 0; at < row; at++) grid[at] = [];
-					cells(row).fill(' ', 0, col + 1);
-				} else {
-					grid.length = Math.min(grid.length, row + 1);
-					cells(row).length = Math.min(cells(row).length, col);
-				}
-				break;
-			case 'K':
-				if (first === 2) grid[row] = [];
-				else if (first === 1) cells(row).fill(' ', 0, col + 1);
-				else cells(row).length = Math.min(cells(row).length, col);
-				break;
-			case 'X':
-				for (let at = col; at < col + count; at++) if (at < cells(row).length) cells(row)[at] = ' ';
-				break;
-			case 'P':
-				cells(row).splice(col, count);
-				break;
-			case '@':
-				if (col < cells(row).length) cells(row).splice(col, 0, ...Array<string>(count).fill(' '));
-				break;
-			case 'L':
-				grid.splice(row, 0, ...Array.from({ length: count }, () => []));
-				break;
-			case 'M':
-				grid.splice(row, count);
-				break;
-			case 't':
-				// "ESC[14t" asks the terminal's size in pixels: OpenTUI does on a resize, then
-				// repaints the whole alternate screen at the new size (no cell of the old layout stays).
-				if (first === 14) clearAll();
-				break;
-			case 's':
-				saved = { row, col };
-				break;
-			case 'u':
-				({ row, col } = saved);
-				break;
-			default:
-				break;
-		}
-	};
-
-	for (const match of raw.matchAll(token)) {
-		const [text, oscCode, oscValue, params, final] = match;
-		if (oscCode !== undefined) {
-			if (oscCode === '0' || oscCode === '2') title = oscValue ?? '';
-			else if (text === turnMark) fresh = new Set();
-		} else if (final !== undefined) csi(params ?? '', final);
-		else if (text.startsWith('\x1b')) {
-			const kind = text[1];
-			if (kind === '7') saved = { row, col };
-			else if (kind === '8') ({ row, col } = saved);
-			else if (kind === 'D') row += 1;
-			else if (kind === 'E') {
-				row += 1;
-				col = 0;
-			} else if (kind === 'M') row = Math.max(0, row - 1);
-			else if (kind === 'c') {
-				clearAll();
-				row = 0;
-				col = 0;
-			}
-		} else if (text === '\r') col = 0;
-		else if (text === '\n') {
-			// Raw streams say "\r\n"; plain captures only "\n", which must start the line too.
-			row += 1;
-			col = 0;
-		} else if (text === '\b') col = Math.max(0, col - 1);
-		else if (text === '\t') col = (Math.floor(col / 8) + 1) * 8;
-		else if (text.length > 1 || text >= ' ') write(text);
-	}
-
-	const lines: string[] = [];
-	for (let at = 0; at < grid.length; at++) {
-		const line = grid[at];
-		lines.push(
-			line
-				? Array.from(line, (cell) => cell ?? ' ')
-						.join('')
-						.trimEnd()
-				: '',
-		);
-	}
-	return { lines, title, alternate: inAlt, row, col, ...(fresh ? { fresh } : {}) };
-};
 
 // ---------------------------------------------------------------------------------------------
 // OpenCode's screen
@@ -409,7 +145,7 @@ const errorOf = (turn: readonly Block[]): string | undefined => {
 
 const detectOpenCode = (buffer: string, afterInput: boolean): Detection => {
 	const screen = renderScreen(dropJoins(buffer));
-	const full = screen.lines;
+	const full = screen.rows;
 	const lines = messageColumn(full);
 	const found = (pattern: RegExp, rows: readonly string[] = full) => {
 		const index = lastIndex(rows, (line) => pattern.test(line));
@@ -471,7 +207,7 @@ const detectOpenCode = (buffer: string, afterInput: boolean): Detection => {
  * message, a thought, a tool's output) and its ▣ line; tools shown on one line left out.
  */
 const extractOpenCode = (screen: string): string => {
-	const lines = messageColumn(renderScreen(dropJoins(screen)).lines);
+	const lines = messageColumn(renderScreen(dropJoins(screen)).rows);
 	const mark = lastIndex(lines, (line) => messageMark.test(line));
 	if (mark === -1) return '';
 	const start = lastIndex(lines, (line) => blockRow.test(line) || messageMark.test(line), mark) + 1;

@@ -1,14 +1,23 @@
 /**
  * A small terminal emulator. Full-screen TUIs (Copilot, OpenCode, Gemini's Ink, prompt_toolkit's
  * Kimi) redraw single cells with cursor moves and scroll regions, so a line-by-line reading of
- * the stream shows frames out of order; a rebuilt screen shows what a user sees.
+ * the stream shows frames out of order; a rebuilt screen shows what a user sees. Lines never wrap.
  */
 
-/** A screen rebuilt from a raw stream: its rows top to bottom, the last OSC 0/2 title. */
-export type Screen = { rows: string[]; title: string | null };
+/**
+ * A screen rebuilt from a raw stream: its rows top to bottom, the last OSC 0/2 title and, after a
+ * turn mark (`turnMark`), the rows (indexes into `rows`) drawn since it.
+ */
+export type Screen = { rows: string[]; title: string | null; fresh?: ReadonlySet<number> };
 
 /** Where the cursor is when the stream starts (0-based), for buffers that start mid-session. */
 export type CursorStart = { row: number; col: number };
+
+/**
+ * Marks where a turn begins in a stream kept across turns (a private OSC no terminal uses): rows
+ * drawn after it are the turn's own, rows before it what the screen already showed.
+ */
+export const turnMark = '\x1b]7777;cao-turn\x07';
 
 // Code point ranges two cells wide: CJK, Hangul, fullwidth forms, emoji with emoji presentation
 // ("✨", "🌑", "💫"). Box drawing, braille and geometric shapes ("─", "⠋", "●", "◉") are one cell.
@@ -78,6 +87,7 @@ export const cellWidth = (codePoint: number): number => {
 	if (
 		(codePoint >= 0x300 && codePoint <= 0x36f) ||
 		(codePoint >= 0x200b && codePoint <= 0x200f) ||
+		(codePoint >= 0x20d0 && codePoint <= 0x20ff) ||
 		(codePoint >= 0xfe00 && codePoint <= 0xfe0f) ||
 		(codePoint >= 0x1f3fb && codePoint <= 0x1f3ff) ||
 		(codePoint >= 0xe0000 && codePoint <= 0xe007f)
@@ -93,12 +103,40 @@ export const cellWidth = (codePoint: number): number => {
 const token =
 	/\x1b\](\d*);?([^\x07\x1b]*)(?:\x07|\x1b\\)|\x1b\[([0-?]*)[ -/]*([@-~])|\x1b[P_^][^\x1b]*\x1b\\|\x1b([()*+][0-9A-Za-z]|[0-~])|\x1b|([\x00-\x1f\x7f])|([^\x00-\x1f\x7f\x1b]+)/gy;
 
+// The tail of an escape sequence cut in half by the start of a rolling buffer: "8;5;232m".
+const cutSequence = /^[0-9;:?]+[ -/]*[@-~]/;
+
 // An escape sequence cut off at the end of the buffer (the rest is in the next read): "\x1b[0",
 // "\x1b]0;Kimi Co", "\x1b". Left in, its tail would print as text over the screen.
 const incompleteTail =
 	/\x1b(?:\[[0-?]*[ -/]*|\](?:[^\x07\x1b]|\x1b(?!\\))*\x1b?|[P_^](?:[^\x1b]|\x1b(?!\\))*\x1b?|[()*+])?$/;
 
+// "\x1b[?2026h" … "\x1b[?2026l": a synchronized frame (OpenTUI wraps every frame in one).
+const frameStart = '\x1b[?2026h';
+const frameEnd = '\x1b[?2026l';
+
+/**
+ * The stream without what is still being written at its end: a half-written synchronized frame
+ * (it says nothing yet) and an escape sequence cut off by the end of the read.
+ */
+const settledPart = (raw: string): string => {
+	const start = raw.lastIndexOf(frameStart);
+	const frames = start !== -1 && raw.indexOf(frameEnd, start) === -1 ? raw.slice(0, start) : raw;
+	return frames.replace(incompleteTail, '');
+};
+
 type Row = string[];
+
+/** A replayed stream: its screen, where that screen's first row is, and the terminal's state. */
+type Replayed = {
+	screen: Screen;
+	/** The grid row of `screen.rows[0]`: negative when the stream moved above where it started. */
+	top: number;
+	alternate: boolean;
+	row: number;
+	col: number;
+	region: { top: number; bottom: number } | undefined;
+};
 
 /**
  * Replays a raw stream on an unbounded grid: relative moves stay consistent through scrolling
@@ -106,7 +144,7 @@ type Row = string[];
  * cells, the alternate screen starts a fresh grid. Rows above the start are kept (negative
  * indexes). Plain text (a tmux capture) comes out as its own lines.
  */
-export const renderScreen = (raw: string, start: CursorStart = { row: 0, col: 0 }): Screen => {
+const replay = (raw: string, start: CursorStart = { row: 0, col: 0 }): Replayed => {
 	let grid = new Map<number, Row>();
 	let row = start.row;
 	let col = start.col;
@@ -115,6 +153,8 @@ export const renderScreen = (raw: string, start: CursorStart = { row: 0, col: 0 
 	let region: { top: number; bottom: number } | undefined;
 	let mainScreen: { grid: Map<number, Row>; row: number; col: number } | undefined;
 	let title: string | null = null;
+	/** The grid rows written since the turn mark; undefined before one. */
+	let fresh: Set<number> | undefined;
 
 	const rowAt = (index: number): Row => {
 		let cells = grid.get(index);
@@ -137,13 +177,13 @@ export const renderScreen = (raw: string, start: CursorStart = { row: 0, col: 0 
 		if (width === 2) cells[col + 1] = '';
 		col += width;
 	};
+	// An erased row stays on screen, blank: Ink's "erase the line, move up" leaves its last row.
 	const eraseLine = (mode: number) => {
-		const cells = grid.get(row);
-		if (!cells) return;
+		const cells = rowAt(row);
 		if (mode === 0) cells.length = Math.min(cells.length, col);
 		else if (mode === 1)
 			for (let index = 0; index <= col && index < cells.length; index++) cells[index] = ' ';
-		else grid.delete(row);
+		else cells.length = 0;
 	};
 	const eraseDisplay = (mode: number) => {
 		if (mode === 2 || mode === 3) {
@@ -279,6 +319,11 @@ export const renderScreen = (raw: string, start: CursorStart = { row: 0, col: 0 
 			case 'u':
 				({ row, col } = saved);
 				break;
+			case 't':
+				// "ESC[14t" asks the terminal's size in pixels: OpenTUI does on a resize, then
+				// repaints the whole screen at the new size (no cell of the old layout stays).
+				if (first === 14) eraseDisplay(2);
+				break;
 			default:
 				break;
 		}
@@ -331,28 +376,29 @@ export const renderScreen = (raw: string, start: CursorStart = { row: 0, col: 0 
 		}
 	};
 	const text = (run: string) => {
+		fresh?.add(row);
 		for (const char of run) {
 			const codePoint = char.codePointAt(0) ?? 32;
 			put(char, cellWidth(codePoint));
 		}
 	};
 
-	const stream = raw.replace(incompleteTail, '');
+	const stream = raw.includes('\x1b') ? raw.replace(cutSequence, '') : raw;
 	token.lastIndex = 0;
 	for (let match = token.exec(stream); match; match = token.exec(stream)) {
-		const [, oscCode, oscValue, csiParams, csiFinal, escCode, controlChar, printable] = match;
+		const [whole, oscCode, oscValue, csiParams, csiFinal, escCode, controlChar, printable] = match;
 		if (oscCode !== undefined) {
 			if (oscCode === '0' || oscCode === '2') title = oscValue ?? '';
+			else if (whole === turnMark) fresh = new Set();
 		} else if (csiFinal !== undefined) csi(csiParams ?? '', csiFinal);
 		else if (escCode !== undefined) escape(escCode);
 		else if (controlChar !== undefined) control(controlChar);
 		else if (printable !== undefined) text(printable);
 	}
 
-	if (grid.size === 0) return { rows: [], title };
 	const indexes = [...grid.keys()];
-	const top = Math.min(...indexes);
-	const bottom = Math.max(...indexes);
+	const top = indexes.length ? Math.min(...indexes) : 0;
+	const bottom = indexes.length ? Math.max(...indexes) : -1;
 	const rows: string[] = [];
 	for (let index = top; index <= bottom; index++) {
 		const cells = grid.get(index);
@@ -364,5 +410,38 @@ export const renderScreen = (raw: string, start: CursorStart = { row: 0, col: 0 
 				: '',
 		);
 	}
-	return { rows, title };
+	const screen: Screen = fresh
+		? { rows, title, fresh: new Set([...fresh].map((index) => index - top)) }
+		: { rows, title };
+	return { screen, top, alternate: mainScreen !== undefined, row, col, region };
+};
+
+/** The screen a raw stream leaves, read as it settles: without what is still being written. */
+export const renderScreen = (raw: string, start?: CursorStart): Screen =>
+	replay(settledPart(raw), start).screen;
+
+/**
+ * A short stream that draws what `raw` leaves on screen (rows, title, scroll region, cursor,
+ * alternate screen) followed by what is still being written (an unfinished frame, a cut escape),
+ * verbatim: replayed, it reads as `raw` does. A CLI that repaints only the cells that change needs
+ * every frame since its last full repaint, which a buffer cut to its newest bytes loses. With
+ * `newTurn` every row is drawn before a turn mark; after one, the rows drawn since it come after
+ * the mark again, so they stay the turn's own.
+ */
+export const screenSnapshot = (raw: string, options: { newTurn?: boolean } = {}): string => {
+	const settled = settledPart(raw);
+	const { screen, top, alternate, row, col, region } = replay(settled);
+	const { rows, title, fresh } = screen;
+	// Rows above the first (negative) cannot be addressed by a CUP: reached from it by a move up.
+	const moveTo = (to: number, column: number) =>
+		`\x1b[${Math.max(to, 0) + 1};${column + 1}H${to < 0 ? `\x1b[${-to}A` : ''}`;
+	const draw = (keep: (index: number) => boolean) =>
+		rows.map((text, index) => (text && keep(index) ? moveTo(top + index, 0) + text : '')).join('');
+	let out = alternate ? '\x1b[?1049h' : '';
+	if (region) out += `\x1b[${region.top + 1};${region.bottom + 1}r`;
+	if (options.newTurn) out += draw(() => true) + turnMark;
+	else if (fresh) out += draw((index) => !fresh.has(index)) + turnMark + draw((index) => fresh.has(index));
+	else out += draw(() => true);
+	if (title !== null) out += `\x1b]0;${title}\x07`;
+	return `${out}${moveTo(row, col)}${raw.slice(settled.length)}`;
 };

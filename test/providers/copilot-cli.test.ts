@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { copilotCliProvider } from '../../source/providers/copilot-cli.js';
-import { renderScreen } from '../../source/providers/screen.js';
 import type { DetectContext } from '../../source/providers/types.js';
 import { launchOptions } from '../helpers/launch-options.js';
 import { scriptedInitialize } from '../helpers/scripted-initialize.js';
@@ -10,48 +9,6 @@ const idle: DetectContext = { afterInput: false, profile: null };
 const afterInput: DetectContext = { afterInput: true, profile: null };
 const fixture = (name: string) =>
 	readFileSync(new URL(`../../fixtures/captures/copilot_cli/${name}`, import.meta.url), 'utf8');
-
-describe('renderScreen', () => {
-	it('reads plain text as its own lines', () => {
-		expect(renderScreen('one\ntwo  \n\nfour').rows).toEqual(['one', 'two', '', 'four']);
-	});
-
-	it('places text by absolute and relative cursor moves, and redraws a cell in place', () => {
-		expect(renderScreen('\x1b[2;3Hhello\x1b[1;1Htop\x1b[2;3H\x1b[CE').rows).toEqual(['top', '  hEllo']);
-		expect(renderScreen('\x1b[2;3Hhello\r\n\x1b[1Abye\x1b[Kx').rows).toEqual(['byex']);
-	});
-
-	it('erases to the end of the line and of the screen', () => {
-		expect(renderScreen('abcdef\r\x1b[3C\x1b[K').rows).toEqual(['abc']);
-		expect(renderScreen('one\r\ntwo\r\nthree\x1b[2A\r\x1b[J').rows).toEqual(['']);
-		expect(renderScreen('one\r\ntwo\r\nthree\x1b[1A\r\x1b[Jnew').rows).toEqual(['one', 'new']);
-	});
-
-	it('scrolls only the scroll region on a line feed at its bottom margin', () => {
-		const raw = '\x1b[1;1Hhead\x1b[2;1Ha\x1b[3;1Hb\x1b[4;1Hfoot\x1b[2;3r\x1b[3;1H\nc\x1b[r';
-		expect(renderScreen(raw).rows).toEqual(['head', 'b', 'c', 'foot']);
-	});
-
-	it('counts wide characters as two cells', () => {
-		expect(renderScreen('✨ hi\r\x1b[3Cx').rows).toEqual(['✨ xi']);
-		expect(renderScreen('🌑\b\b🌒').rows).toEqual(['🌒']);
-	});
-
-	it('starts the alternate screen empty and returns to the main one', () => {
-		expect(renderScreen('main\x1b[?1049halt\x1b[?1049l').rows).toEqual(['main']);
-		expect(renderScreen('main\x1b[?1049h\x1b[1;1Halt').rows).toEqual(['alt']);
-	});
-
-	it('keeps the last window title and drops an escape cut off at the end', () => {
-		expect(renderScreen('\x1b]0;GitHub Copilot\x07ok\x1b[3').rows).toEqual(['ok']);
-		expect(renderScreen('\x1b]0;GitHub Copilot\x07ok').title).toBe('GitHub Copilot');
-		expect(renderScreen('ok\x1b]0;half a tit').rows).toEqual(['ok']);
-	});
-
-	it('starts where it is told: a buffer cut in the middle of a session', () => {
-		expect(renderScreen('\x1b[2Aup', { row: 5, col: 1 }).rows).toEqual([' up']);
-	});
-});
 
 describe('copilotCliProvider.launchCommand', () => {
 	it('starts plain copilot with cao as an extra MCP server that never asks, and nothing else', () => {

@@ -7,7 +7,8 @@ import {
 	createStatusMonitor,
 	quietWindowMs,
 } from '../../source/engine/status/status-monitor.js';
-import { opencodeCliProvider, renderScreen, screenSnapshot } from '../../source/providers/opencode-cli.js';
+import { opencodeCliProvider } from '../../source/providers/opencode-cli.js';
+import { renderScreen, screenSnapshot } from '../../source/providers/screen.js';
 import type { AgentProfile, DetectContext } from '../../source/providers/types.js';
 import { launchOptions } from '../helpers/launch-options.js';
 
@@ -121,36 +122,6 @@ const frame = (body: string) => `\x1b[?2026h${body}\x1b[?2026l`;
 const user = (row: number, text: string) => `${at(row, 3)}┃${at(row + 1, 3)}┃  ${text}${at(row + 2, 3)}┃`;
 const footerBusy = `${at(49, 4)}⬝⬝■■■■⬝⬝${at(49, 14)}esc interrupt`;
 const footerIdle = `${at(49, 4)}/home/me/work       ${at(49, 130)}ctrl+p commands`;
-
-describe('renderScreen', () => {
-	it('places cells where the cursor moves, and keeps the last title', () => {
-		const { lines, title } = renderScreen(`\x1b]0;OpenCode\x07${at(2, 3)}world${at(1, 1)}hello${at(2, 1)}>`);
-		expect(lines).toEqual(['hello', '> world']);
-		expect(title).toBe('OpenCode');
-	});
-
-	it('Ink redraws: erased lines go, the newest frame stays under printed history', () => {
-		const erase = (count: number) => '\x1b[2K\x1b[1A'.repeat(count) + '\x1b[2K\x1b[G';
-		const raw = `history\r\nspinner 1\r\nbox\r\n${erase(2)}spinner 2\r\nbox\r\n${erase(2)}reply\r\nbox\r\n`;
-		expect(renderScreen(raw).lines).toEqual(['history', 'reply', 'box', '']);
-	});
-
-	it('wide characters take two cells; erase to end of line; \\r overwrites', () => {
-		expect(renderScreen('日本x').lines).toEqual(['日本x']);
-		expect(renderScreen(`abcdef${at(1, 3)}\x1b[K`).lines).toEqual(['ab']);
-		expect(renderScreen('50%\r99%').lines).toEqual(['99%']);
-	});
-
-	it('the alternate screen starts blank and leaving it shows the main screen again', () => {
-		expect(renderScreen('shell$ opencode\x1b[?1049h\x1b[HTUI').lines).toEqual(['TUI']);
-		expect(renderScreen('shell$ opencode\x1b[?1049h\x1b[HTUI\x1b[?1049l').lines).toEqual(['shell$ opencode']);
-	});
-
-	it('a half-written synchronized frame is left out; so is a cut sequence at the start', () => {
-		const raw = `5;232m${frame(`${at(1, 1)}done`)}\x1b[?2026h${at(1, 1)}half`;
-		expect(renderScreen(raw).lines).toEqual(['done']);
-	});
-});
 
 describe('opencodeCliProvider.detect', () => {
 	it('the moving bar in the footer: processing, even with finished turns above', () => {
