@@ -14,6 +14,8 @@ export type Paths = {
 	terminals: string;
 	/** The user's agent profiles, looked up before the built-in ones. */
 	agentStore: string;
+	/** The control API's Unix socket. */
+	socket: string;
 };
 
 export const resolvePaths = (env: NodeJS.ProcessEnv = process.env): Paths => {
@@ -25,6 +27,7 @@ export const resolvePaths = (env: NodeJS.ProcessEnv = process.env): Paths => {
 		fifos: join(home, 'run', 'fifo'),
 		terminals: join(home, 'terminals'),
 		agentStore: join(home, 'agent-store'),
+		socket: join(home, 'cao.sock'),
 	};
 };
 

@@ -6,7 +6,12 @@ export class CaoError extends Error {
 	override readonly name: string = 'CaoError';
 }
 
-export class TerminalNotFoundError extends CaoError {
+/** What was asked for does not exist (a terminal, a profile, a session). */
+export class NotFoundError extends CaoError {
+	override readonly name: string = 'NotFoundError';
+}
+
+export class TerminalNotFoundError extends NotFoundError {
 	override readonly name = 'TerminalNotFoundError';
 	constructor(readonly terminalId: string) {
 		super(`unknown terminal '${terminalId}'`);

@@ -1,3 +1,5 @@
+import type { Server } from 'node:http';
+import { startApiServer, stopApiServer } from './api/server.js';
 import { resolvePaths, resolveTmuxSocket } from './config.js';
 import { createTmuxRunner } from './engine/backends/tmux.js';
 import { createTmuxBackend } from './engine/backends/tmux-backend.js';
@@ -7,6 +9,7 @@ import { createTerminalRepository } from './engine/store/terminal-repository.js'
 import { oneLine, TerminalNotFoundError } from './errors.js';
 import { parseLaunchSpec } from './headless/launch-spec.js';
 import { printEvents } from './headless/ndjson-printer.js';
+import { createProfileStore } from './profiles/profile-store.js';
 import { getProvider } from './providers/registry.js';
 
 export type HeadlessOptions = {
@@ -24,11 +27,26 @@ const stderrLine = (message: string) => process.stderr.write(`cao-tui: ${message
 export const runHeadless = async (options: HeadlessOptions): Promise<void> => {
 	const specs = options.launch.map(parseLaunchSpec);
 	for (const spec of specs) getProvider(spec.provider);
-	const engine = createEngine({ paths: resolvePaths(), tmuxSocket: resolveTmuxSocket() });
+	const paths = resolvePaths();
+	const engine = createEngine({ paths, tmuxSocket: resolveTmuxSocket() });
+	let api: Server;
+	try {
+		// First: a second engine on this CAO_HOME stops here, before it touches tmux.
+		api = await startApiServer({
+			engine,
+			profiles: createProfileStore({ storeDir: paths.agentStore }),
+			home: paths.home,
+			socketPath: paths.socket,
+		});
+	} catch (error) {
+		await engine.stop();
+		throw error;
+	}
 	printEvents(engine.bus, (line) => process.stdout.write(line));
 	try {
 		await engine.start();
 	} catch (error) {
+		await stopApiServer(api, paths.socket);
 		await engine.stop();
 		throw error;
 	}
@@ -40,13 +58,15 @@ export const runHeadless = async (options: HeadlessOptions): Promise<void> => {
 		if (stopping) return;
 		stopping = true;
 		clearInterval(keepAlive);
-		void engine.stop().then(
-			() => process.exit(code),
-			(error: unknown) => {
-				stderrLine(`stopping: ${oneLine(error)}`);
-				process.exit(1);
-			},
-		);
+		void stopApiServer(api, paths.socket)
+			.then(() => engine.stop())
+			.then(
+				() => process.exit(code),
+				(error: unknown) => {
+					stderrLine(`stopping: ${oneLine(error)}`);
+					process.exit(1);
+				},
+			);
 	};
 	process.on('SIGINT', () => stop(0));
 	process.on('SIGTERM', () => stop(0));

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { copyFile, mkdir, readdir, readFile, rename } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CaoError, ValidationError } from '../errors.js';
+import { CaoError, NotFoundError, ValidationError } from '../errors.js';
 import { assertProfileName, parseProfile, type Profile } from './profile.js';
 
 /** The profiles that ship with cao-tui (developer, reviewer, code_supervisor). */
@@ -55,7 +55,7 @@ export const createProfileStore = ({ storeDir, builtinDir = builtinProfileDir }:
 				const path = join(dir, `${name}.md`);
 				if (existsSync(path)) return load(path);
 			}
-			throw new CaoError(`no profile '${name}' (see cao-tui profile list)`);
+			throw new NotFoundError(`no profile '${name}' (see cao-tui profile list)`);
 		},
 
 		/** Every profile, the store's hiding built-in ones of the same name; broken files say why. */

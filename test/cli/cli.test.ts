@@ -170,6 +170,24 @@ describe('cao-tui command line', () => {
 		);
 	});
 
+	itWithTmux('runs one engine per CAO_HOME: a second one says which pid runs', async () => {
+		const first = startCli(['--no-ui'], sandbox.env);
+		await waitFor(() => first.lines.length > 0, { what: 'engine.started' });
+		const second = await runCli(['--no-ui'], sandbox.env);
+		expect(second.code).toBe(1);
+		expectOneLineError(
+			second.stderr,
+			`an engine is already running for this CAO_HOME (pid ${first.child.pid})`,
+		);
+		first.child.kill('SIGTERM');
+		expect(await first.exited).toBe(0);
+		// Its socket went with it: the next engine starts.
+		const third = startCli(['--no-ui'], sandbox.env);
+		await waitFor(() => third.lines.length > 0, { what: 'the next engine' });
+		third.child.kill('SIGTERM');
+		expect(await third.exited).toBe(0);
+	});
+
 	itWithTmux('stops cleanly when whoever reads the events goes away', async () => {
 		const cli = startCli(['--no-ui', '--launch', 'shell', '--launch', 'shell'], sandbox.env);
 		await waitFor(() => cli.events().filter((event) => event.status === 'idle').length === 2, {
