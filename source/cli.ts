@@ -5,6 +5,17 @@ import { CaoError, oneLine } from './errors.js';
 const help = `
   Usage
     $ cao-tui [--no-ui] [options]        the engine (headless with --no-ui)
+    $ cao-tui launch --agents PROFILE[,PROFILE…] [--provider P] [--session NAME]
+                     [--working-directory DIR] [--env K=V]… [--headless MESSAGE [--wait]]
+                                         agent terminals in a running engine (one session);
+                                         --headless sends MESSAGE to the first, --wait prints
+                                         its reply
+    $ cao-tui send TERMINAL TEXT         input to an agent, then Enter
+    $ cao-tui message TERMINAL TEXT      a message, delivered when the agent is ready for it
+    $ cao-tui status [--json]            every terminal and its status
+    $ cao-tui shutdown --session NAME | --all
+                                         deletes terminals (their tmux windows close)
+    $ cao-tui attach TERMINAL            the terminal's tmux window, here
     $ cao-tui output TERMINAL [--last]   a terminal's scrollback, or its agent's last reply
     $ cao-tui profile list [--json]      agent profiles: yours ($CAO_HOME/agent-store), then
                                          the built-in developer, reviewer, code_supervisor
@@ -39,7 +50,13 @@ const help = `
     --after-input               With detect: as right after input was sent
     --speed X                   With replay: X times faster (default 1; silences longer than
                                 the status logic's windows are shortened anyway)
-    --json                      With replay: one JSON object per step; with profile: JSON
+    --json                      With replay: one JSON object per step; with profile, status,
+                                launch: JSON
+    --agents A[,B]              With launch: the profiles to start
+    --env K=V                   With launch: environment for every terminal; repeatable
+    --headless MESSAGE          With launch: send MESSAGE to the first agent
+    --wait                      With launch --headless: wait and print the agent's reply
+    --all                       With shutdown: every session
     --help, --version
 
   Environment
@@ -67,8 +84,17 @@ const cli = meow(help, {
 		afterInput: { type: 'boolean', default: false },
 		speed: { type: 'number', default: 1 },
 		json: { type: 'boolean', default: false },
+		agents: { type: 'string' },
+		env: { type: 'string', isMultiple: true, default: [] },
+		headless: { type: 'string' },
+		wait: { type: 'boolean', default: false },
+		all: { type: 'boolean', default: false },
 	},
 });
+
+const write = (text: string) => {
+	process.stdout.write(text);
+};
 
 const run = async (): Promise<void> => {
 	const [command, ...rest] = cli.input;
@@ -87,10 +113,36 @@ const run = async (): Promise<void> => {
 			if (!terminalId) throw new CaoError('output needs a terminal id: cao-tui output TERMINAL [--last]');
 			return (await import('./main.js')).printOutput(terminalId, cli.flags.last);
 		}
-		case 'profile':
-			return (await import('./profiles/profile-command.js')).runProfileCommand(rest, cli.flags.json, (text) =>
-				process.stdout.write(text),
+		case 'launch': {
+			const { agents, provider, session, workingDirectory, env, headless, wait, json } = cli.flags;
+			if (!agents) throw new CaoError('launch needs --agents PROFILE (see cao-tui profile list)');
+			return (await import('./commands/client-commands.js')).launch(
+				{ agents, provider, session, workingDirectory, env, headless, wait, json },
+				write,
 			);
+		}
+		case 'send':
+		case 'message': {
+			const [terminalId, ...words] = rest;
+			if (!terminalId || words.length === 0)
+				throw new CaoError(`${command} needs a terminal and a text: cao-tui ${command} TERMINAL TEXT`);
+			const commands = await import('./commands/client-commands.js');
+			return commands[command](terminalId, words.join(' '), write);
+		}
+		case 'status':
+			return (await import('./commands/client-commands.js')).status(cli.flags.json, write);
+		case 'shutdown':
+			return (await import('./commands/client-commands.js')).shutdown(
+				{ session: cli.flags.session, all: cli.flags.all },
+				write,
+			);
+		case 'attach': {
+			const [terminalId] = rest;
+			if (!terminalId) throw new CaoError('attach needs a terminal id: cao-tui attach TERMINAL');
+			return (await import('./commands/attach.js')).attach(terminalId);
+		}
+		case 'profile':
+			return (await import('./profiles/profile-command.js')).runProfileCommand(rest, cli.flags.json, write);
 		case 'detect':
 		case 'extract': {
 			const [file] = rest;

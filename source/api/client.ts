@@ -66,3 +66,34 @@ export const requestEngine = (
 		if (payload) call.write(payload);
 		call.end();
 	});
+
+/**
+ * Follows the engine's event stream (NDJSON); resolves once the stream is open. `close()` ends
+ * it. Every event but raw output, as `{ topic, ...payload }`.
+ */
+export const followEvents = (
+	socketPath: string,
+	onEvent: (event: { topic: string } & Record<string, unknown>) => void,
+): Promise<{ close(): void }> =>
+	new Promise((resolve, reject) => {
+		const call = request({ socketPath, path: '/events', agent: false }, (response) => {
+			let pending = '';
+			response.setEncoding('utf8');
+			response.on('data', (chunk: string) => {
+				const lines = (pending + chunk).split('\n');
+				pending = lines.pop() ?? '';
+				for (const line of lines) if (line.trim()) onEvent(JSON.parse(line) as { topic: string });
+			});
+			resolve({ close: () => call.destroy() });
+		});
+		call.on('error', (error: NodeJS.ErrnoException) =>
+			reject(
+				error.code === 'ENOENT' || error.code === 'ECONNREFUSED'
+					? new NoEngineError(
+							'no engine is running for this CAO_HOME: start one with `cao-tui` or `cao-tui --no-ui`',
+						)
+					: error,
+			),
+		);
+		call.end();
+	});
