@@ -17,6 +17,8 @@ const help = `
                                          deletes terminals (their tmux windows close)
     $ cao-tui attach TERMINAL            the terminal's tmux window, here
     $ cao-tui output TERMINAL [--last]   a terminal's scrollback, or its agent's last reply
+    $ cao-tui mcp-server                 the MCP server (stdio) agents start: handoff, assign,
+                                         send_message (needs CAO_TERMINAL_ID)
     $ cao-tui profile list [--json]      agent profiles: yours ($CAO_HOME/agent-store), then
                                          the built-in developer, reviewer, code_supervisor
     $ cao-tui profile show NAME [--json] a profile's file
@@ -141,6 +143,8 @@ const run = async (): Promise<void> => {
 			if (!terminalId) throw new CaoError('attach needs a terminal id: cao-tui attach TERMINAL');
 			return (await import('./commands/attach.js')).attach(terminalId);
 		}
+		case 'mcp-server':
+			return (await import('./mcp/mcp-server.js')).runMcpServer();
 		case 'profile':
 			return (await import('./profiles/profile-command.js')).runProfileCommand(rest, cli.flags.json, write);
 		case 'detect':

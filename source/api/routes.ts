@@ -24,6 +24,8 @@ const createTerminal = z.strictObject({
 	args: z.array(z.string()).optional(),
 	/** The terminal that asks (a supervisor), for replies. */
 	callerId: z.string().optional(),
+	/** The provider when neither `provider` nor the profile names one (a supervisor's own). */
+	defaultProvider: z.string().min(1).optional(),
 });
 const input = z.strictObject({ text: z.string() });
 const keys = z.strictObject({ keys: z.array(z.string().min(1)).min(1) });
@@ -67,14 +69,14 @@ export const route = async ({ engine, profiles, info }: RouteContext, request: R
 			if (method === 'POST') {
 				const wanted = parse(createTerminal, request.body);
 				const profile = wanted.profile ? await profiles.get(wanted.profile) : null;
-				const provider = wanted.provider ?? profile?.provider;
+				const provider = wanted.provider ?? profile?.provider ?? wanted.defaultProvider;
 				if (!provider)
 					throw new ValidationError(
 						profile
 							? `profile '${profile.name}' names no provider: give one`
 							: 'give a provider or a profile that names one',
 					);
-				const { profile: _name, ...rest } = wanted;
+				const { profile: _name, defaultProvider: _default, ...rest } = wanted;
 				return ok(await engine.terminals.create({ ...rest, provider, profile }), 201);
 			}
 		} else if (!action) {

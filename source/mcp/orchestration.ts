@@ -1,0 +1,119 @@
+import type { TerminalRecord } from '../engine/store/terminal-repository.js';
+import { CaoError } from '../errors.js';
+
+/** What the agents' tools need of the engine: its control API and its event stream. */
+export type EngineClient = {
+	request(method: string, path: string, body?: unknown): Promise<unknown>;
+	follow(onEvent: (event: { topic: string } & Record<string, unknown>) => void): Promise<{ close(): void }>;
+};
+
+export type Orchestration = ReturnType<typeof createOrchestration>;
+
+/** How long an idle worker must stay idle, after it was seen processing, to count as done. */
+const settledIdleMs = 3000;
+
+/** The instruction appended to an assigned task, so the results come back. */
+export const replyInstruction = (callerId: string) =>
+	`When you are done, send your results to terminal ${callerId} with the send_message tool (receiver_id: "${callerId}").`;
+
+/**
+ * handoff, assign and send_message for the agent in terminal `callerId`, on the engine's API.
+ * Workers start in the caller's session and folder, with the caller's provider unless their
+ * profile names one.
+ */
+export const createOrchestration = (engine: EngineClient, callerId: string) => {
+	const terminal = (id: string) => `/terminals/${encodeURIComponent(id)}`;
+	const caller = async () => (await engine.request('GET', terminal(callerId))) as TerminalRecord;
+
+	const startWorker = async (profile: string): Promise<TerminalRecord> => {
+		const me = await caller();
+		return (await engine.request('POST', '/terminals', {
+			profile,
+			defaultProvider: me.provider,
+			session: me.session,
+			workingDirectory: me.workingDirectory,
+			callerId,
+		})) as TerminalRecord;
+	};
+
+	/**
+	 * Sends the task and resolves when the turn is over: completed; error or a question (the
+	 * worker needs someone); or idle that lasted `settledIdleMs` after processing was seen.
+	 */
+	const runTurn = async (workerId: string, message: string, timeoutMs: number) => {
+		let finish: (outcome: string) => void = () => {};
+		const outcome = new Promise<string>((resolve) => {
+			finish = resolve;
+		});
+		let seenProcessing = false;
+		let idleTimer: NodeJS.Timeout | undefined;
+		const stream = await engine.follow((event) => {
+			if (event.topic === `terminal.${workerId}.exited`) finish('exited');
+			if (event.topic !== `terminal.${workerId}.status`) return;
+			clearTimeout(idleTimer);
+			const status = String(event.status);
+			if (status === 'processing') seenProcessing = true;
+			else if (status === 'idle' && seenProcessing)
+				idleTimer = setTimeout(() => finish('completed'), settledIdleMs);
+			else if (status === 'completed' || status === 'error' || status === 'waiting_user_answer')
+				finish(status);
+		});
+		const timer = setTimeout(() => finish('timeout'), timeoutMs);
+		try {
+			await engine.request('POST', `${terminal(workerId)}/input`, { text: message });
+			return await outcome;
+		} finally {
+			clearTimeout(timer);
+			clearTimeout(idleTimer);
+			stream.close();
+		}
+	};
+
+	return {
+		async handoff(profile: string, message: string, timeoutSeconds = 600): Promise<string> {
+			const worker = await startWorker(profile);
+			const outcome = await runTurn(worker.id, message, timeoutSeconds * 1000);
+			if (outcome !== 'completed') {
+				const why =
+					outcome === 'timeout'
+						? `did not finish within ${timeoutSeconds}s`
+						: outcome === 'waiting_user_answer'
+							? 'is waiting for an answer'
+							: outcome === 'exited'
+								? 'exited'
+								: 'ended its turn with an error';
+				if (outcome === 'exited') throw new CaoError(`worker ${worker.id} (${profile}) ${why}`);
+				throw new CaoError(
+					`worker ${worker.id} (${profile}) ${why}; it is left running (cao-tui attach ${worker.id})`,
+				);
+			}
+			const { output } = (await engine.request('GET', `${terminal(worker.id)}/output?mode=last`)) as {
+				output: string;
+			};
+			await engine.request('DELETE', terminal(worker.id));
+			return output;
+		},
+
+		async assign(profile: string, message: string): Promise<string> {
+			const worker = await startWorker(profile);
+			await engine.request('POST', `${terminal(worker.id)}/input`, {
+				text: `${message}\n\n${replyInstruction(callerId)}`,
+			});
+			return worker.id;
+		},
+
+		async sendMessage(message: string, receiverId?: string): Promise<string> {
+			const receiver = receiverId ?? (await caller()).callerId;
+			if (!receiver)
+				throw new CaoError('no receiver: this terminal was not started by another; give receiver_id');
+			const queued = (await engine.request('POST', '/inbox', {
+				senderId: callerId,
+				receiverId: receiver,
+				message,
+			})) as {
+				id: number;
+			};
+			return `message ${queued.id} queued for ${receiver}; it is delivered when that agent is ready`;
+		},
+	};
+};

@@ -1,0 +1,132 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { afterEach, beforeEach, expect } from 'vitest';
+import { requestEngine } from '../../source/api/client.js';
+import type { TerminalRecord } from '../../source/engine/store/terminal-repository.js';
+import { replyInstruction } from '../../source/mcp/orchestration.js';
+import { cliPath, runCli, startCli } from '../helpers/cli.js';
+import {
+	createSandbox,
+	describeWithTmux,
+	itWithTmux,
+	type Sandbox,
+	windowNames,
+} from '../helpers/sandbox.js';
+import { waitFor } from '../helpers/wait-for.js';
+
+type ToolResult = { content: { type: string; text: string }[]; isError?: boolean };
+
+describeWithTmux('cao-tui mcp-server, spoken to over stdio as an agent does', () => {
+	let sandbox: Sandbox;
+	let engine: ReturnType<typeof startCli>;
+	const clients: Client[] = [];
+	const env = () => ({ ...sandbox.env, FAKE_AGENT_THINK_MS: '200' }) as Record<string, string>;
+	const api = (method: string, path: string, body?: unknown) =>
+		requestEngine(sandbox.paths.socket, method, path, body);
+
+	beforeEach(async () => {
+		sandbox = createSandbox();
+		engine = startCli(['--no-ui'], env());
+		await waitFor(() => engine.lines.length > 0, { what: 'engine.started' });
+		const profile = join(sandbox.home, 'tester.md');
+		writeFileSync(profile, '---\nname: tester\nprovider: fake\n---\nYou test.\n');
+		expect((await runCli(['profile', 'install', profile], env())).code).toBe(0);
+	});
+	afterEach(async () => {
+		for (const client of clients.splice(0)) await client.close();
+		engine.child.kill('SIGTERM');
+		await engine.exited;
+		sandbox.dispose();
+	});
+
+	/** The MCP server of the agent in terminal `terminalId`, as that agent's CLI starts it. */
+	const connect = async (terminalId: string) => {
+		const client = new Client({ name: 'test-agent', version: '1.0.0' });
+		await client.connect(
+			new StdioClientTransport({
+				command: process.execPath,
+				args: [cliPath, 'mcp-server'],
+				env: { ...env(), CAO_TERMINAL_ID: terminalId },
+			}),
+		);
+		clients.push(client);
+		return client;
+	};
+	const tool = async (client: Client, name: string, args: Record<string, unknown>) =>
+		(await client.callTool({ name, arguments: args })) as ToolResult;
+	const supervisor = async () =>
+		(await api('POST', '/terminals', { provider: 'fake', session: 'team' })) as TerminalRecord;
+
+	itWithTmux(
+		'offers handoff, assign and send_message; handoff returns the worker’s reply and closes it',
+		async () => {
+			const boss = await supervisor();
+			const client = await connect(boss.id);
+			expect((await client.listTools()).tools.map((entry) => entry.name).sort()).toEqual([
+				'assign',
+				'handoff',
+				'send_message',
+			]);
+			const result = await tool(client, 'handoff', { agent_profile: 'tester', message: 'write hello world' });
+			expect(result).toEqual({ content: [{ type: 'text', text: 'Echo: write hello world' }] });
+			// The worker ran in the supervisor's session and is gone.
+			expect(((await api('GET', '/terminals')) as TerminalRecord[]).map((record) => record.id)).toEqual([
+				boss.id,
+			]);
+			expect(windowNames(sandbox).filter((name) => name.startsWith('tester-'))).toEqual([]);
+		},
+	);
+
+	itWithTmux(
+		'assign returns at once; the worker’s send_message reaches the supervisor only when it is idle',
+		async () => {
+			const boss = await supervisor();
+			const client = await connect(boss.id);
+			const assigned = await tool(client, 'assign', { agent_profile: 'tester', message: 'count the files' });
+			const workerId = /^worker ([0-9a-f]{8}) started$/.exec(assigned.content[0]?.text ?? '')?.[1] ?? '';
+			const worker = (await api('GET', `/terminals/${workerId}`)) as TerminalRecord;
+			expect(worker).toMatchObject({ session: boss.session, callerId: boss.id, profile: 'tester' });
+			await waitFor(
+				async () =>
+					((await api('GET', `/terminals/${workerId}/output?mode=last`)) as { output: string }).output ===
+					`Echo: count the files ${replyInstruction(boss.id)}`,
+				{ what: 'the worker’s turn' },
+			);
+
+			// The supervisor is busy when the worker reports back.
+			await api('POST', `/terminals/${boss.id}/input`, { text: 'thinking hard' });
+			const workerClient = await connect(workerId);
+			const sent = await tool(workerClient, 'send_message', { message: 'there are 3 files' });
+			expect(sent.content[0]?.text).toMatch(new RegExp(`^message \\d+ queued for ${boss.id}`));
+			const pending = (await api('GET', `/inbox/${boss.id}?status=pending`)) as unknown[];
+			expect(
+				pending.length + ((await api('GET', `/inbox/${boss.id}?status=delivered`)) as unknown[]).length,
+			).toBe(1);
+			await waitFor(
+				async () =>
+					((await api('GET', `/terminals/${boss.id}/output?mode=last`)) as { output: string }).output ===
+					`Echo: there are 3 files [Message from terminal ${workerId}. Use send_message to reply.]`,
+				{ what: 'the message turn of the supervisor' },
+			);
+			const screen = ((await api('GET', `/terminals/${boss.id}/output`)) as { output: string }).output;
+			// After its own turn, not in the middle of it.
+			expect(screen.indexOf('Echo: thinking hard')).toBeLessThan(screen.indexOf('Echo: there are 3 files'));
+			expect(screen.split('there are 3 files').length - 1).toBe(2);
+		},
+	);
+
+	itWithTmux('answers tool errors as tool results, in one line', async () => {
+		const boss = await supervisor();
+		const client = await connect(boss.id);
+		expect(await tool(client, 'handoff', { agent_profile: 'nobody', message: 'x' })).toEqual({
+			content: [{ type: 'text', text: "no profile 'nobody' (see cao-tui profile list)" }],
+			isError: true,
+		});
+		expect(await tool(client, 'send_message', { message: 'hello' })).toMatchObject({
+			content: [{ text: 'no receiver: this terminal was not started by another; give receiver_id' }],
+			isError: true,
+		});
+	});
+});
