@@ -12,7 +12,7 @@ import { createTerminalRepository } from './store/terminal-repository.js';
 import { getProvider } from '../providers/registry.js';
 import { createInboxService } from './inbox/inbox-service.js';
 import { createSessionService } from './terminals/session-service.js';
-import { createTerminalService } from './terminals/terminal-service.js';
+import { type CreateTerminalOptions, createTerminalService } from './terminals/terminal-service.js';
 
 export type EngineOptions = {
 	paths: Paths;
@@ -64,7 +64,9 @@ export const createEngine = (options: EngineOptions) => {
 		receivers: {
 			statusOf: (id) => {
 				try {
-					return terminalService.get(id).lastStatus;
+					const { lastStatus } = terminalService.get(id);
+					// Messages wait until the terminal is ready (create() offers them then).
+					return terminalService.isStarting(id) ? 'unknown' : lastStatus;
 				} catch {
 					return undefined;
 				}
@@ -81,14 +83,23 @@ export const createEngine = (options: EngineOptions) => {
 		backend,
 		monitor,
 		inbox: inboxService,
-		terminals: terminalService,
+		terminals: {
+			...terminalService,
+			/** Creates the terminal, then offers it the messages that came while it started. */
+			async create(request: CreateTerminalOptions) {
+				const record = await terminalService.create(request);
+				void inboxService.offer(record.id);
+				return record;
+			},
+		},
 		sessions,
 		logWriter,
 		async start() {
 			await backend.start();
-			await terminalService.sweepLinks();
 			monitor.start();
 			logWriter.start();
+			await terminalService.adoptAll();
+			await terminalService.sweepLinks();
 			inboxService.start();
 			started = true;
 			bus.emit('engine.started', {

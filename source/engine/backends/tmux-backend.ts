@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { oneLine, ValidationError } from '../../errors.js';
@@ -314,6 +315,48 @@ export const createTmuxBackend = (options: TmuxBackendOptions): TerminalBackend 
 				throw error;
 			}
 		},
+		async adopt(ref, sink) {
+			// Listed, not looked up: display-message answers a missing target with the current window.
+			let listing: string;
+			try {
+				listing = await tmux.run([
+					'list-windows',
+					'-t',
+					`=${ref.session}`,
+					'-F',
+					'#{window_name}\t#{window_id}',
+				]);
+			} catch (error) {
+				if (error instanceof TmuxError && (error.kind === 'no-target' || error.kind === 'no-server'))
+					return false;
+				throw error;
+			}
+			const windowId = listing
+				.split('\n')
+				.map((line) => line.split('\t'))
+				.find(([name]) => name === ref.window)?.[1];
+			if (!windowId) return false;
+			const fifo = join(fifoDir, `${ref.terminalId}.fifo`);
+			// A killed engine's FIFO may still be there.
+			await rm(fifo, { force: true });
+			await makeFifo(fifo);
+			const reader = openFifoReader({
+				path: fifo,
+				onData: (text) => sink.output(text),
+				onError: (error) => warn(`terminal ${ref.terminalId}: ${error.message}`),
+			});
+			try {
+				// Our exit hook (this engine's index) and a pipe to our FIFO, replacing the old one.
+				await tmux.run([...hookArgs(), commandSeparator, 'pipe-pane', '-t', windowId, pipeCommand(fifo)]);
+			} catch (error) {
+				reader.stop();
+				throw error;
+			}
+			attached.set(ref.terminalId, { ref, windowId, reader, sink });
+			armWaiter();
+			return true;
+		},
+
 		async paste(ref, text) {
 			const buffer = `cao-${ref.terminalId}`;
 			// -p: bracketed paste when the program asked for it; -d: drop the buffer afterwards.

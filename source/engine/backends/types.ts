@@ -27,6 +27,11 @@ export type TerminalBackend = {
 	start(): Promise<void>;
 	/** Creates the terminal with output flowing to `sink` before the agent writes its first byte. */
 	create(spec: TerminalSpec, sink: TerminalSink): Promise<void>;
+	/**
+	 * Reads a terminal that runs already (one a previous engine created), from now on; false when
+	 * it is gone.
+	 */
+	adopt(ref: TerminalRef, sink: TerminalSink): Promise<boolean>;
 	/** Input as a bracketed paste, without submitting it. */
 	paste(ref: TerminalRef, text: string): Promise<void>;
 	/** tmux key names: `Enter`, `Escape`, `C-c`, `Up` … */

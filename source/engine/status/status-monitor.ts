@@ -213,6 +213,16 @@ export const createStatusMonitor = (options: StatusMonitorOptions) => {
 			return state && view(state);
 		},
 		/**
+		 * Judges a terminal from its screen as it is now (an adopted terminal that is quiet would
+		 * otherwise stay unknown until it draws something).
+		 */
+		prime(id: string, screen: string) {
+			const state = stateOf(id);
+			if (!state) return;
+			state.buffer = screen.slice(-bufferLimit);
+			detectNow(id, state);
+		},
+		/**
 		 * A new turn starts: empties the buffer, or for a provider that compacts keeps the screen
 		 * and marks the turn's start. The status and the latch stay as they are.
 		 */

@@ -345,6 +345,8 @@ export const createTerminalService = (options: TerminalServiceOptions) => {
 			const stored = provider.replyStore && readReplyStore(provider.replyStore(join(options.configRoot, id)));
 			return stored || provider.extractLastReply(screen);
 		},
+		/** Created but not ready yet: its screen belongs to initialize(), not to input or messages. */
+		isStarting: (id: string): boolean => creating.has(id),
 		get(id: string): TerminalRecord {
 			const record = requireLive(id);
 			return { ...record, lastStatus: monitor.getStatus(id)?.status ?? record.lastStatus };
@@ -376,6 +378,35 @@ export const createTerminalService = (options: TerminalServiceOptions) => {
 		 * Stops reading every terminal; they keep running. Terminals still starting are taken back
 		 * (their windows killed, their rows removed): they never became ready.
 		 */
+		/**
+		 * Takes over the live terminals of the store (a previous engine's, still running in tmux):
+		 * reads them again and judges each from its screen. Those whose window is gone are marked
+		 * exited. Resolves with how many were adopted.
+		 */
+		async adoptAll(): Promise<number> {
+			let adopted = 0;
+			for (const record of terminals.listLive()) {
+				const ref = refOf(record);
+				monitor.register(record.id, getProvider(record.provider), record.profile);
+				const found = await backend
+					.adopt(ref, {
+						output: (data) =>
+							bus.emit(terminalTopic(record.id, 'output'), { terminalId: record.id, data, at: now() }),
+						exited: (reason) => exited(record.id, reason),
+					})
+					.catch((error: unknown) => {
+						warn(`terminal ${record.id}: ${oneLine(error)}`);
+						return false;
+					});
+				if (!found) {
+					exited(record.id, 'its window went away while no engine ran');
+					continue;
+				}
+				adopted += 1;
+				monitor.prime(record.id, await backend.capture(ref).catch(() => ''));
+			}
+			return adopted;
+		},
 		async releaseAll(): Promise<void> {
 			stopping = true;
 			const starting = [...creating.values()];
