@@ -8,6 +8,7 @@ import { createLogWriter } from './logs/log-writer.js';
 import { createStatusMonitor } from './status/status-monitor.js';
 import { type Db, openDatabase } from './store/database.js';
 import { createInboxRepository } from './store/inbox-repository.js';
+import { createSessionEnvRepository } from './store/session-env-repository.js';
 import { createTerminalRepository } from './store/terminal-repository.js';
 import { getProvider } from '../providers/registry.js';
 import { createInboxService } from './inbox/inbox-service.js';
@@ -40,6 +41,7 @@ export const createEngine = (options: EngineOptions) => {
 	const db: Db = openDatabase(paths.database);
 	const terminals = createTerminalRepository(db);
 	const inbox = createInboxRepository(db);
+	const sessionEnv = createSessionEnvRepository(db);
 	const backend: TerminalBackend = createTmuxBackend({
 		tmux: createTmuxRunner(options.tmuxSocket),
 		fifoDir: paths.fifos,
@@ -55,8 +57,9 @@ export const createEngine = (options: EngineOptions) => {
 		monitor,
 		terminals,
 		env: options.env ?? process.env,
+		sessionEnv,
 	});
-	const sessions = createSessionService({ backend, terminals, terminalService });
+	const sessions = createSessionService({ backend, terminals, terminalService, sessionEnv });
 	const inboxService = createInboxService({
 		bus,
 		inbox,

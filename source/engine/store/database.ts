@@ -34,6 +34,11 @@ const migrations: readonly string[] = [
 		error TEXT
 	);
 	CREATE INDEX inbox_receiver_status ON inbox_messages(receiver_id, status, id);`,
+	// Environment given to a session's terminals, for the ones created in it later (workers).
+	`CREATE TABLE session_env (
+		session TEXT PRIMARY KEY,
+		env TEXT NOT NULL
+	);`,
 ];
 
 export const schemaVersion = migrations.length;

@@ -1,4 +1,5 @@
 import type { TerminalBackend } from '../backends/types.js';
+import type { SessionEnvRepository } from '../store/session-env-repository.js';
 import type { TerminalRecord, TerminalRepository } from '../store/terminal-repository.js';
 import type { TerminalService } from './terminal-service.js';
 import { sessionName } from './validation.js';
@@ -10,15 +11,18 @@ export const createSessionService = (deps: {
 	backend: TerminalBackend;
 	terminals: TerminalRepository;
 	terminalService: TerminalService;
+	sessionEnv: SessionEnvRepository;
 }) => ({
 	async list(): Promise<SessionInfo[]> {
 		const names = await deps.backend.listSessions();
 		return names.map((name) => ({ name, terminals: deps.terminals.listBySession(name) }));
 	},
-	/** Deletes every terminal of the session; tmux drops the session with its last window. */
+	/** Deletes every terminal of the session, and its environment; tmux drops the session. */
 	async remove(name: string): Promise<number> {
-		const records = deps.terminals.listBySession(sessionName(name));
+		const session = sessionName(name);
+		const records = deps.terminals.listBySession(session);
 		for (const record of records) await deps.terminalService.remove(record.id);
+		deps.sessionEnv.remove(session);
 		return records.length;
 	},
 });

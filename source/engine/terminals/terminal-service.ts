@@ -19,6 +19,7 @@ import type { EventBus } from '../bus.js';
 import { terminalTopic } from '../events.js';
 import { bufferLimit, type StatusMonitor } from '../status/status-monitor.js';
 import type { TerminalStatus } from '../status/statuses.js';
+import type { SessionEnvRepository } from '../store/session-env-repository.js';
 import type { TerminalRecord, TerminalRepository } from '../store/terminal-repository.js';
 import { createLaunchLinks, removeLaunchLinks, sweepLaunchLinks } from './launch-links.js';
 import { readReplyStore } from './reply-store.js';
@@ -51,6 +52,8 @@ export type TerminalServiceOptions = {
 	terminals: TerminalRepository;
 	/** The engine's environment, which providers may forward settings from. */
 	env: Readonly<Record<string, string | undefined>>;
+	/** Each session's environment, for the terminals created in it later. */
+	sessionEnv: SessionEnvRepository;
 	now?: () => number;
 };
 
@@ -210,14 +213,17 @@ export const createTerminalService = (options: TerminalServiceOptions) => {
 	const create = async (request: CreateTerminalOptions): Promise<TerminalRecord> => {
 		const provider = getProvider(request.provider);
 		const workingDirectory = directoryOf(request.workingDirectory ?? process.cwd());
-		const env = assertEnv(request.env ?? {});
+		const ownEnv = assertEnv(request.env ?? {});
 		const id = randomBytes(4).toString('hex');
+		const session = sessionName(request.session ?? id);
+		// The session's environment (given to the terminals before), this terminal's on top.
+		const env = { ...options.sessionEnv.get(session), ...ownEnv };
 		const agentProfile =
 			typeof request.profile === 'string' ? { name: request.profile } : (request.profile ?? null);
 		const profile = agentProfile?.name ?? null;
 		const record: TerminalRecord = {
 			id,
-			session: sessionName(request.session ?? id),
+			session,
 			window: `${(profile ?? provider.name).replace(/[^A-Za-z0-9_-]/g, '_')}-${id}`,
 			provider: provider.name,
 			profile,
@@ -266,6 +272,7 @@ export const createTerminalService = (options: TerminalServiceOptions) => {
 				},
 			);
 			created = true;
+			options.sessionEnv.merge(session, ownEnv);
 			if (stopping) throw new CaoError('the engine is stopping');
 			bus.emit(terminalTopic(id, 'created'), {
 				terminalId: id,

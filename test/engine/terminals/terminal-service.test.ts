@@ -199,6 +199,32 @@ describeWithTmux('terminal service on real tmux', () => {
 		expect(windowNames(t.sandbox).filter((name) => !name.startsWith('bash'))).toEqual([]);
 	});
 
+	it('gives the terminals created later in a session the environment given to it before', async () => {
+		await t.engine.terminals.create({
+			provider: 'shell',
+			session: 'team',
+			env: { TEAM_KEY: 'k1', SHARED: 'a' },
+		});
+		const later = await t.engine.terminals.create({
+			provider: 'shell',
+			session: 'team',
+			env: { SHARED: 'b' },
+		});
+		const other = await t.engine.terminals.create({ provider: 'shell', session: 'elsewhere' });
+		const ask = async (id: string) => {
+			const done = nextEvent(t.engine.bus, `terminal.${id}.status`, (e) => e.status === 'completed');
+			await t.engine.terminals.sendInput(id, 'printf "%s|%s\\n" "$TEAM_KEY" "$SHARED"');
+			await done;
+			return t.engine.terminals.getOutput(id, 'last');
+		};
+		expect(await ask(later.id)).toBe('k1|b');
+		expect(await ask(other.id)).toBe('|');
+		// Gone with the session.
+		await t.engine.sessions.remove('team');
+		const fresh = await t.engine.terminals.create({ provider: 'shell', session: 'team' });
+		expect(await ask(fresh.id)).toBe('|');
+	});
+
 	it('runs a shell terminal with the environment and folder it was given', async () => {
 		const terminal = await t.engine.terminals.create({
 			provider: 'shell',
