@@ -19,7 +19,12 @@ export type ScriptedReply = {
 	/** A pause of `pauseMs` after this many chunks (a model that stalls mid-reply). */
 	pauseAfterChunk?: number;
 	pauseMs?: number;
+	/** Instead of text, a call of this offered tool (Anthropic Messages API only). */
+	toolCall?: { name: string; arguments: Record<string, unknown> };
 };
+
+/** What the request carries besides the prompt: the tools it offers, the result of a tool call. */
+export type TurnContext = { tools: string[]; toolResult?: string };
 
 /** A main-turn request the server answered, and when its stream began and ended. */
 export type ServedTurn = {
@@ -320,9 +325,67 @@ const whole = (api: Api, model: string, id: number, text: string): unknown => {
 	return { candidates: [{ content: { role: 'model', parts: [{ text }] }, index: 0, finishReason: 'STOP' }] };
 };
 
+/** The tools a request offers, and the text of a tool result it ends with (Anthropic's shapes). */
+const turnContext = (api: Api, body: Json): TurnContext => {
+	const tools = array(body.tools)
+		.map((tool) => string(object(tool).name) || string(object(object(tool).function).name))
+		.filter(Boolean);
+	if (api !== 'anthropic') return { tools };
+	const last = object(array(body.messages).at(-1));
+	const result = array(last.content)
+		.map(object)
+		.find((part) => part.type === 'tool_result');
+	return result ? { tools, toolResult: texts(result.content).join('\n') } : { tools };
+};
+
+/** A streamed Anthropic message that calls a tool. */
+const toolUse = (
+	response: ServerResponse,
+	model: string,
+	id: number,
+	call: NonNullable<ScriptedReply['toolCall']>,
+) => {
+	response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+	const usage = { input_tokens: 10, output_tokens: 1 };
+	sse(
+		response,
+		{
+			type: 'message_start',
+			message: { id: `msg_${id}`, type: 'message', role: 'assistant', model, content: [], usage },
+		},
+		'message_start',
+	);
+	sse(
+		response,
+		{
+			type: 'content_block_start',
+			index: 0,
+			content_block: { type: 'tool_use', id: `toolu_${id}`, name: call.name, input: {} },
+		},
+		'content_block_start',
+	);
+	sse(
+		response,
+		{
+			type: 'content_block_delta',
+			index: 0,
+			delta: { type: 'input_json_delta', partial_json: JSON.stringify(call.arguments) },
+		},
+		'content_block_delta',
+	);
+	sse(response, { type: 'content_block_stop', index: 0 }, 'content_block_stop');
+	sse(
+		response,
+		{ type: 'message_delta', delta: { stop_reason: 'tool_use' }, usage: { output_tokens: 12 } },
+		'message_delta',
+	);
+	sse(response, { type: 'message_stop' }, 'message_stop');
+	response.end();
+};
+
 export type FakeModelServerOptions = {
 	/** The reply to a prompt; by default `FAKE-REPLY: ` and the prompt's first 40 characters. */
-	reply?: (prompt: string) => ScriptedReply | undefined;
+	reply?: (prompt: string, turn: TurnContext) => ScriptedReply | undefined;
 };
 
 export const defaultReply = (prompt: string): ScriptedReply => ({
@@ -342,10 +405,19 @@ export const startFakeModelServer = async (
 		if (schema !== undefined) return sendJson(response, 200, whole(api, model, id, fromSchema(schema)));
 		const prompt = lastUserText(api, body);
 		const title = isTitleCall(api, body);
-		const script = title ? { text: 'Fake session title' } : (options.reply?.(prompt) ?? defaultReply(prompt));
+		const script: ScriptedReply = title
+			? { text: 'Fake session title' }
+			: (options.reply?.(prompt, turnContext(api, body)) ?? defaultReply(prompt));
 		const turn: ServedTurn = { api, prompt, text: script.text, startedAt: Date.now(), endedAt: null };
 		if (!title) turns.push(turn);
 		await delay(script.firstTokenMs ?? 1000);
+		if (script.toolCall) {
+			if (api !== 'anthropic' || !stream)
+				throw new Error(`scripted tool calls are for streamed ${api} requests`);
+			toolUse(response, model, id, script.toolCall);
+			turn.endedAt = Date.now();
+			return;
+		}
 		if (!stream) {
 			turn.endedAt = Date.now();
 			return sendJson(response, 200, whole(api, model, id, script.text));
