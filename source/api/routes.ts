@@ -82,7 +82,8 @@ export const route = async ({ engine, profiles, info }: RouteContext, request: R
 		} else if (!action) {
 			if (method === 'GET') return ok(engine.terminals.get(id));
 			if (method === 'DELETE') {
-				await engine.terminals.remove(id);
+				// ?exit=1: the agent is asked to quit first.
+				await engine.terminals.remove(id, { exit: query.get('exit') === '1' });
 				return ok({ removed: id });
 			}
 		} else if (method === 'POST' && action === 'input') {

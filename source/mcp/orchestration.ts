@@ -90,7 +90,7 @@ export const createOrchestration = (engine: EngineClient, callerId: string) => {
 			const { output } = (await engine.request('GET', `${terminal(worker.id)}/output?mode=last`)) as {
 				output: string;
 			};
-			await engine.request('DELETE', terminal(worker.id));
+			await engine.request('DELETE', `${terminal(worker.id)}?exit=1`);
 			return output;
 		},
 

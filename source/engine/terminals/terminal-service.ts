@@ -57,6 +57,9 @@ export type TerminalServiceOptions = {
 	now?: () => number;
 };
 
+/** How long an agent asked to quit may take before its window is killed. */
+const exitGraceMs = 5_000;
+
 /** How long the monitor may take to publish the idle status `initialize()` has seen. */
 const readyGraceMs = 5_000;
 
@@ -311,6 +314,29 @@ export const createTerminalService = (options: TerminalServiceOptions) => {
 		}
 	};
 
+	/** Sends the provider's exit command; true when the agent quit within `exitGraceMs`. */
+	const exitAgent = async (record: TerminalRecord): Promise<boolean> => {
+		const quit = new Promise<boolean>((resolveQuit) => {
+			const timer = setTimeout(() => {
+				off();
+				resolveQuit(false);
+			}, exitGraceMs);
+			const off = bus.on(terminalTopic(record.id, 'exited'), () => {
+				clearTimeout(timer);
+				off();
+				resolveQuit(true);
+			});
+		});
+		const { exit } = getProvider(record.provider).input;
+		try {
+			if ('text' in exit) await sendInput(record.id, exit.text);
+			else await backend.sendKeys(refOf(record), exit.keys);
+		} catch {
+			return false;
+		}
+		return quit;
+	};
+
 	const sendInput = async (id: string, text: string): Promise<void> => {
 		const record = requireLive(id);
 		const clean = sanitizeInput(text);
@@ -364,14 +390,20 @@ export const createTerminalService = (options: TerminalServiceOptions) => {
 				lastStatus: monitor.getStatus(record.id)?.status ?? record.lastStatus,
 			}));
 		},
-		async remove(id: string): Promise<void> {
+		/**
+		 * Deletes the terminal: its window, row and folder. With `exit`, the agent is first asked to
+		 * quit the way its CLI wants (`/exit`…) and given a few seconds to save its state.
+		 */
+		async remove(id: string, { exit = false } = {}): Promise<void> {
 			const record = requireLive(id);
+			const quit = exit ? await exitAgent(record) : false;
 			await backend.destroy(refOf(record));
 			monitor.forget(id);
 			terminals.remove(id);
 			await unlinkLaunch(id);
 			await rm(join(options.configRoot, id), { recursive: true, force: true });
-			bus.emit(terminalTopic(id, 'exited'), { terminalId: id, reason: 'deleted', at: now() });
+			// A quit was reported as the exit already.
+			if (!quit) bus.emit(terminalTopic(id, 'exited'), { terminalId: id, reason: 'deleted', at: now() });
 		},
 		/** At engine start: takes back the links of terminals that ended while no engine ran. */
 		async sweepLinks(): Promise<void> {

@@ -225,6 +225,19 @@ describeWithTmux('terminal service on real tmux', () => {
 		expect(await ask(fresh.id)).toBe('|');
 	});
 
+	it('asks the agent to quit before deleting its terminal, when told to', async () => {
+		const terminal = await t.engine.terminals.create({ provider: 'fake' });
+		const inputs = t.events.filter((event) => event.topic === `terminal.${terminal.id}.input`).length;
+		await t.engine.terminals.remove(terminal.id, { exit: true });
+		const exits = t.events.filter((event) => event.topic === `terminal.${terminal.id}.exited`);
+		// It quit on its own (the fake agent's exit command), so the exit is the window closing.
+		expect(exits).toEqual([expect.objectContaining({ reason: expect.stringMatching(/^window closed/) })]);
+		expect(t.events.filter((event) => event.topic === `terminal.${terminal.id}.input`).length).toBe(
+			inputs + 1,
+		);
+		expect(t.engine.terminals.list()).toEqual([]);
+	});
+
 	it('runs a shell terminal with the environment and folder it was given', async () => {
 		const terminal = await t.engine.terminals.create({
 			provider: 'shell',
