@@ -14,6 +14,14 @@ export class EngineError extends CaoError {
 /** No engine listens on the socket: say how to start one. */
 export class NoEngineError extends CaoError {}
 
+/** A socket that is missing or refuses: no engine runs; say how to start one. */
+const connectionError = (error: NodeJS.ErrnoException): Error =>
+	error.code === 'ENOENT' || error.code === 'ECONNREFUSED'
+		? new NoEngineError(
+				'no engine is running for this CAO_HOME: start one with `cao-tui` or `cao-tui --no-ui`',
+			)
+		: error;
+
 /** One JSON request to the engine's control socket; resolves with the answer's JSON body. */
 export const requestEngine = (
 	socketPath: string,
@@ -54,15 +62,7 @@ export const requestEngine = (
 				});
 			},
 		);
-		call.on('error', (error: NodeJS.ErrnoException) =>
-			reject(
-				error.code === 'ENOENT' || error.code === 'ECONNREFUSED'
-					? new NoEngineError(
-							'no engine is running for this CAO_HOME: start one with `cao-tui` or `cao-tui --no-ui`',
-						)
-					: error,
-			),
-		);
+		call.on('error', (error: NodeJS.ErrnoException) => reject(connectionError(error)));
 		if (payload) call.write(payload);
 		call.end();
 	});
@@ -86,14 +86,6 @@ export const followEvents = (
 			});
 			resolve({ close: () => call.destroy() });
 		});
-		call.on('error', (error: NodeJS.ErrnoException) =>
-			reject(
-				error.code === 'ENOENT' || error.code === 'ECONNREFUSED'
-					? new NoEngineError(
-							'no engine is running for this CAO_HOME: start one with `cao-tui` or `cao-tui --no-ui`',
-						)
-					: error,
-			),
-		);
+		call.on('error', (error: NodeJS.ErrnoException) => reject(connectionError(error)));
 		call.end();
 	});

@@ -154,46 +154,48 @@ const sendJson = (response: ServerResponse, status: number, body: unknown) => {
 	response.end(text);
 };
 
+/** Anthropic's message stream: one content block (text, or a tool call), then the stop. */
+const anthropicFrames = (
+	response: ServerResponse,
+	model: string,
+	id: number,
+	block: Json,
+	deltaOf: (text: string) => Json,
+	stopReason: string,
+): Framing => ({
+	open() {
+		const usage = { input_tokens: 10, output_tokens: 1 };
+		const message = { id: `msg_${id}`, type: 'message', role: 'assistant', model, content: [], usage };
+		sse(response, { type: 'message_start', message }, 'message_start');
+		sse(response, { type: 'content_block_start', index: 0, content_block: block }, 'content_block_start');
+	},
+	delta: (text) =>
+		sse(response, { type: 'content_block_delta', index: 0, delta: deltaOf(text) }, 'content_block_delta'),
+	close() {
+		sse(response, { type: 'content_block_stop', index: 0 }, 'content_block_stop');
+		sse(
+			response,
+			{ type: 'message_delta', delta: { stop_reason: stopReason }, usage: { output_tokens: 12 } },
+			'message_delta',
+		);
+		sse(response, { type: 'message_stop' }, 'message_stop');
+	},
+});
+
 /** Frames of each API's stream: its opening events, one text delta, its closing events. */
 type Framing = { open(): void; delta(text: string): void; close(text: string): void };
 
 const framing = (api: Api, response: ServerResponse, model: string, id: number): Framing => {
 	const now = () => Math.floor(Date.now() / 1000);
-	if (api === 'anthropic') {
-		const usage = { input_tokens: 10, output_tokens: 1 };
-		return {
-			open() {
-				sse(
-					response,
-					{
-						type: 'message_start',
-						message: { id: `msg_${id}`, type: 'message', role: 'assistant', model, content: [], usage },
-					},
-					'message_start',
-				);
-				sse(
-					response,
-					{ type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } },
-					'content_block_start',
-				);
-			},
-			delta: (text) =>
-				sse(
-					response,
-					{ type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text } },
-					'content_block_delta',
-				),
-			close() {
-				sse(response, { type: 'content_block_stop', index: 0 }, 'content_block_stop');
-				sse(
-					response,
-					{ type: 'message_delta', delta: { stop_reason: 'end_turn' }, usage: { output_tokens: 12 } },
-					'message_delta',
-				);
-				sse(response, { type: 'message_stop' }, 'message_stop');
-			},
-		};
-	}
+	if (api === 'anthropic')
+		return anthropicFrames(
+			response,
+			model,
+			id,
+			{ type: 'text', text: '' },
+			(text) => ({ type: 'text_delta', text }),
+			'end_turn',
+		);
 	if (api === 'responses') {
 		let sequence = 0;
 		const event = (type: string, data: Json) =>
@@ -346,40 +348,17 @@ const toolUse = (
 	call: NonNullable<ScriptedReply['toolCall']>,
 ) => {
 	response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
-	const usage = { input_tokens: 10, output_tokens: 1 };
-	sse(
+	const frames = anthropicFrames(
 		response,
-		{
-			type: 'message_start',
-			message: { id: `msg_${id}`, type: 'message', role: 'assistant', model, content: [], usage },
-		},
-		'message_start',
+		model,
+		id,
+		{ type: 'tool_use', id: `toolu_${id}`, name: call.name, input: {} },
+		(json) => ({ type: 'input_json_delta', partial_json: json }),
+		'tool_use',
 	);
-	sse(
-		response,
-		{
-			type: 'content_block_start',
-			index: 0,
-			content_block: { type: 'tool_use', id: `toolu_${id}`, name: call.name, input: {} },
-		},
-		'content_block_start',
-	);
-	sse(
-		response,
-		{
-			type: 'content_block_delta',
-			index: 0,
-			delta: { type: 'input_json_delta', partial_json: JSON.stringify(call.arguments) },
-		},
-		'content_block_delta',
-	);
-	sse(response, { type: 'content_block_stop', index: 0 }, 'content_block_stop');
-	sse(
-		response,
-		{ type: 'message_delta', delta: { stop_reason: 'tool_use' }, usage: { output_tokens: 12 } },
-		'message_delta',
-	);
-	sse(response, { type: 'message_stop' }, 'message_stop');
+	frames.open();
+	frames.delta(JSON.stringify(call.arguments));
+	frames.close('');
 	response.end();
 };
 
