@@ -22,6 +22,9 @@ const classify = (stderr: string): TmuxErrorKind => {
 	if (/no server running|error connecting to|server exited unexpectedly|lost server/.test(stderr)) {
 		return 'no-server';
 	}
+	// "no current target", "no sessions": the server's last session has just gone and it is
+	// exiting; nothing lives on it any more.
+	if (/no current target|no sessions/.test(stderr)) return 'no-server';
 	// "can't find window: @9", "can't find pane: %3", "can't find session: cao-x"
 	if (/can't find (session|window|pane)/.test(stderr)) return 'no-target';
 	return 'failed';

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import { createTmuxRunner, TmuxError } from '../../../source/engine/backends/tmux.js';
+import { commandSeparator, createTmuxRunner, TmuxError } from '../../../source/engine/backends/tmux.js';
 import { createSandbox, describeWithTmux, type Sandbox } from '../../helpers/sandbox.js';
 
 describeWithTmux('tmux runner', () => {
@@ -22,6 +22,14 @@ describeWithTmux('tmux runner', () => {
 		const error = await failure(createTmuxRunner(sandbox.socket).run(['list-sessions']));
 		expect(error.kind).toBe('no-server');
 		expect(error.message).toMatch(/^tmux list-sessions: (no server running|error connecting to)/);
+	});
+
+	it('types a server left with no session (it is exiting) as gone', async () => {
+		const tmux = createTmuxRunner(sandbox.socket);
+		await tmux.run(['start-server', commandSeparator, 'set-option', '-g', 'exit-empty', 'off']);
+		const error = await failure(tmux.run(['list-windows', '-a']));
+		expect(error.kind).toBe('no-server');
+		expect(error.message).toBe('tmux list-windows: no current target');
 	});
 
 	it('types an unknown target', async () => {
