@@ -9,7 +9,6 @@ import { createTerminalRepository } from './engine/store/terminal-repository.js'
 import { oneLine, TerminalNotFoundError } from './errors.js';
 import { parseLaunchSpec } from './headless/launch-spec.js';
 import { printEvents } from './headless/ndjson-printer.js';
-import { createProfileStore } from './profiles/profile-store.js';
 import { getProvider } from './providers/registry.js';
 
 export type HeadlessOptions = {
@@ -34,7 +33,7 @@ export const runHeadless = async (options: HeadlessOptions): Promise<void> => {
 		// First: a second engine on this CAO_HOME stops here, before it touches tmux.
 		api = await startApiServer({
 			engine,
-			profiles: createProfileStore({ storeDir: paths.agentStore }),
+			profiles: engine.profiles,
 			home: paths.home,
 			socketPath: paths.socket,
 		});

@@ -1,5 +1,7 @@
 import type { Paths } from '../config.js';
-import { oneLine } from '../errors.js';
+import { CaoError, oneLine } from '../errors.js';
+import { createFlowService } from '../flows/flow-service.js';
+import { createProfileStore, type ProfileStore } from '../profiles/profile-store.js';
 import { createTmuxRunner } from './backends/tmux.js';
 import { createTmuxBackend } from './backends/tmux-backend.js';
 import type { TerminalBackend } from './backends/types.js';
@@ -7,6 +9,7 @@ import { createEventBus, type EventBus } from './bus.js';
 import { createLogWriter } from './logs/log-writer.js';
 import { createStatusMonitor } from './status/status-monitor.js';
 import { type Db, openDatabase } from './store/database.js';
+import { createFlowRepository } from './store/flow-repository.js';
 import { createInboxRepository } from './store/inbox-repository.js';
 import { createSessionEnvRepository } from './store/session-env-repository.js';
 import { createTerminalRepository } from './store/terminal-repository.js';
@@ -21,6 +24,8 @@ export type EngineOptions = {
 	env?: Readonly<Record<string, string | undefined>>;
 	/** Where a warning goes when the bus itself cannot carry it. */
 	fallbackWarn?: (message: string) => void;
+	/** Agent profiles for flows (default: `$CAO_HOME/agent-store`, then the built-in ones). */
+	profiles?: ProfileStore;
 };
 
 /**
@@ -60,6 +65,30 @@ export const createEngine = (options: EngineOptions) => {
 		sessionEnv,
 	});
 	const sessions = createSessionService({ backend, terminals, terminalService, sessionEnv });
+	const profiles = options.profiles ?? createProfileStore({ storeDir: paths.agentStore });
+	const flowRepository = createFlowRepository(db);
+	const flowService = createFlowService({
+		bus,
+		flows: flowRepository,
+		terminals: {
+			async create({ profile: name, provider, session, workingDirectory }) {
+				const profile = await profiles.get(name);
+				const chosen = provider ?? profile.provider;
+				if (!chosen) throw new CaoError(`profile '${name}' names no provider: give the flow one`);
+				return terminalService.create({ provider: chosen, profile, session, workingDirectory });
+			},
+			statusOf: (id) => {
+				try {
+					return terminalService.get(id).lastStatus;
+				} catch {
+					return undefined;
+				}
+			},
+			remove: (id) => terminalService.remove(id),
+			sendInput: (id, text) => terminalService.sendInput(id, text),
+			lastReply: (id) => terminalService.getOutput(id, 'last'),
+		},
+	});
 	const inboxService = createInboxService({
 		bus,
 		inbox,
@@ -86,6 +115,8 @@ export const createEngine = (options: EngineOptions) => {
 		backend,
 		monitor,
 		inbox: inboxService,
+		flows: { ...flowService, repository: flowRepository },
+		profiles,
 		terminals: {
 			...terminalService,
 			/** Creates the terminal, then offers it the messages that came while it started. */
@@ -104,6 +135,7 @@ export const createEngine = (options: EngineOptions) => {
 			await terminalService.adoptAll();
 			await terminalService.sweepLinks();
 			inboxService.start();
+			await flowService.start();
 			started = true;
 			bus.emit('engine.started', {
 				backend: backend.description,
@@ -116,6 +148,7 @@ export const createEngine = (options: EngineOptions) => {
 		async stop() {
 			if (started) {
 				started = false;
+				flowService.stop();
 				await inboxService.stop();
 				await terminalService.releaseAll();
 				monitor.stop();

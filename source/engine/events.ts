@@ -44,10 +44,20 @@ export type InboxEvents = {
 	failed: { messageIds: number[]; senderId: string; receiverId: string; error: string; at: number };
 };
 
+/** Scheduled flows: `flow.{name}.*`. */
+export type FlowEvents = {
+	started: { flow: string; terminalId: string; at: number };
+	skipped: { flow: string; reason: string; at: number };
+	completed: { flow: string; terminalId: string; reply: string; at: number };
+	failed: { flow: string; reason: string; at: number };
+};
+
 export type EventMap = {
 	[K in keyof TerminalEvents as `terminal.${string}.${K}`]: TerminalEvents[K];
 } & {
 	[K in keyof InboxEvents as `inbox.${string}.${K}`]: InboxEvents[K];
+} & {
+	[K in keyof FlowEvents as `flow.${string}.${K}`]: FlowEvents[K];
 } & {
 	[K in keyof EngineEvents as `engine.${K}`]: EngineEvents[K];
 };
@@ -57,6 +67,10 @@ export type Topic = keyof EventMap & string;
 /** The topic of an inbox event of one receiver, typed by its kind. */
 export const inboxTopic = <K extends keyof InboxEvents>(receiverId: string, kind: K) =>
 	`inbox.${receiverId}.${kind}` as const;
+
+/** The topic of one flow's event, typed by its kind. */
+export const flowTopic = <K extends keyof FlowEvents>(flow: string, kind: K) =>
+	`flow.${flow}.${kind}` as const;
 
 /** The topic of one terminal's event, typed by its kind. */
 export const terminalTopic = <K extends keyof TerminalEvents>(terminalId: string, kind: K) =>

@@ -39,6 +39,17 @@ const migrations: readonly string[] = [
 		session TEXT PRIMARY KEY,
 		env TEXT NOT NULL
 	);`,
+	// Scheduled flows: the file is read at each run (edits apply), the schedule state is kept here.
+	`CREATE TABLE flows (
+		name TEXT PRIMARY KEY,
+		file TEXT NOT NULL,
+		enabled INTEGER NOT NULL DEFAULT 1,
+		next_run INTEGER,
+		last_run INTEGER,
+		last_result TEXT CHECK (last_result IN ('started', 'completed', 'failed', 'skipped')),
+		last_detail TEXT,
+		terminal_id TEXT
+	);`,
 ];
 
 export const schemaVersion = migrations.length;

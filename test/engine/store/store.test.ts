@@ -59,7 +59,7 @@ describe('openDatabase', () => {
 			)
 			.pluck()
 			.all();
-		expect(tables).toEqual(['inbox_messages', 'session_env', 'terminals']);
+		expect(tables).toEqual(['flows', 'inbox_messages', 'session_env', 'terminals']);
 	});
 
 	it('reopening does not run the migrations again and keeps the data', () => {

@@ -1,0 +1,239 @@
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import type { EventBus } from '../engine/bus.js';
+import { flowTopic, terminalTopic } from '../engine/events.js';
+import type { TerminalStatus } from '../engine/status/statuses.js';
+import type { FlowRepository } from '../engine/store/flow-repository.js';
+import { CaoError, oneLine } from '../errors.js';
+import { type Flow, missedRunPlan, nextRunAfter, parseFlow, renderPrompt } from './flow.js';
+
+/** What flows need of the engine's terminals. */
+export type FlowTerminals = {
+	create(options: {
+		profile: string;
+		provider?: string;
+		session: string;
+		workingDirectory?: string;
+	}): Promise<{
+		id: string;
+	}>;
+	/** Its status, or undefined when it is gone. */
+	statusOf(id: string): TerminalStatus | undefined;
+	remove(id: string): Promise<void>;
+	sendInput(id: string, text: string): Promise<void>;
+	lastReply(id: string): Promise<string>;
+};
+
+export type FlowServiceOptions = {
+	bus: EventBus;
+	flows: FlowRepository;
+	terminals: FlowTerminals;
+	now?: () => number;
+	/** How long a flow's agent may take for its turn. */
+	turnTimeoutMs?: number;
+	/** The longest sleep between looks at the schedule: changes made by other processes show within it. */
+	tickMs?: number;
+};
+
+export const scriptTimeoutMs = 30_000;
+
+/** A gate script's verdict: run or not, and the values for the prompt's placeholders. */
+type Gate = { execute: boolean; output: Record<string, unknown> };
+
+/** Runs the gate with an argument vector (no shell) in the flow's folder; one line when it fails. */
+const runGate = (script: string, folder: string): Promise<Gate> =>
+	new Promise((resolveGate, reject) => {
+		const [command = '', ...args] = script.trim().split(/\s+/);
+		const program = command.includes('/') ? resolve(folder, command) : command;
+		execFile(
+			program,
+			args,
+			{ cwd: folder, timeout: scriptTimeoutMs, maxBuffer: 1024 * 1024, encoding: 'utf8' },
+			(error, stdout, stderr) => {
+				if (error) {
+					const failure = error as NodeJS.ErrnoException & { killed?: boolean; code?: number | string };
+					if (failure.killed)
+						return reject(new CaoError(`script timed out after ${scriptTimeoutMs / 1000}s`));
+					if (failure.code === 'ENOENT') return reject(new CaoError(`script not found: ${program}`));
+					const detail = stderr.trim().split('\n')[0];
+					return reject(
+						new CaoError(`script exited with ${String(failure.code)}${detail ? `: ${detail}` : ''}`),
+					);
+				}
+				let verdict: unknown;
+				try {
+					verdict = JSON.parse(stdout);
+				} catch {
+					return reject(new CaoError('script printed no JSON ({"execute": true|false, "output": {...}})'));
+				}
+				const { execute, output } = (verdict ?? {}) as { execute?: unknown; output?: unknown };
+				if (typeof execute !== 'boolean') return reject(new CaoError('script JSON has no boolean "execute"'));
+				if (output !== undefined && (output === null || typeof output !== 'object' || Array.isArray(output)))
+					return reject(new CaoError('script JSON "output" is not an object'));
+				resolveGate({ execute, output: (output ?? {}) as Record<string, unknown> });
+			},
+		);
+	});
+
+/**
+ * Runs flows on schedule: at each flow's next run (persisted), it gates on the script, renders the
+ * prompt, replaces the previous run's agent (or skips when that one still works) in session
+ * `cao-flow-NAME`, sends the prompt and records the run. Runs missed while no engine ran are
+ * skipped, or run once at start with `catchup`.
+ */
+export const createFlowService = (options: FlowServiceOptions) => {
+	const { bus, flows, terminals } = options;
+	const now = options.now ?? Date.now;
+	const tickMs = options.tickMs ?? 30_000;
+	const turnTimeoutMs = options.turnTimeoutMs ?? 30 * 60_000;
+	const running = new Set<string>();
+	let timer: NodeJS.Timeout | undefined;
+	let stopped = true;
+
+	const load = async (file: string): Promise<Flow> => {
+		let text: string;
+		try {
+			text = await readFile(file, 'utf8');
+		} catch (error) {
+			throw new CaoError(`cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? oneLine(error)})`);
+		}
+		return parseFlow(text, file);
+	};
+
+	const skip = (name: string, reason: string) => {
+		flows.recordRun(name, now(), 'skipped', reason);
+		bus.emit(flowTopic(name, 'skipped'), { flow: name, reason, at: now() });
+	};
+	const fail = (name: string, reason: string) => {
+		flows.recordRun(name, now(), 'failed', reason);
+		bus.emit(flowTopic(name, 'failed'), { flow: name, reason, at: now() });
+	};
+
+	/** Sends the prompt and resolves with how the turn ended. */
+	const turn = async (id: string, text: string): Promise<string> => {
+		let finish: (outcome: string) => void = () => {};
+		const outcome = new Promise<string>((resolveOutcome) => {
+			finish = resolveOutcome;
+		});
+		const offStatus = bus.on(terminalTopic(id, 'status'), ({ status }) => {
+			if (status === 'completed' || status === 'error' || status === 'waiting_user_answer') finish(status);
+		});
+		const offExit = bus.on(terminalTopic(id, 'exited'), () => finish('exited'));
+		const timeout = setTimeout(() => finish('timeout'), turnTimeoutMs);
+		try {
+			await terminals.sendInput(id, text);
+			return await outcome;
+		} finally {
+			clearTimeout(timeout);
+			offStatus();
+			offExit();
+		}
+	};
+
+	/** One run of flow `name`, now; resolves when it is recorded. */
+	const run = async (name: string): Promise<void> => {
+		const record = flows.get(name);
+		if (!record) throw new CaoError(`no flow '${name}'`);
+		if (running.has(name)) return skip(name, 'busy: the previous run is still going');
+		running.add(name);
+		try {
+			let flow: Flow;
+			let prompt: string;
+			try {
+				flow = await load(record.file);
+				const previous = record.terminalId ? terminals.statusOf(record.terminalId) : undefined;
+				if (previous === 'processing')
+					return skip(name, `busy: the previous run's agent (${record.terminalId}) still works`);
+				const gate = flow.script ? await runGate(flow.script, dirname(record.file)) : undefined;
+				if (gate && !gate.execute) return skip(name, 'the script said not to run');
+				prompt = renderPrompt(flow.prompt, gate?.output ?? {});
+				if (record.terminalId && previous !== undefined) await terminals.remove(record.terminalId);
+			} catch (error) {
+				return fail(name, oneLine(error));
+			}
+			let terminalId: string;
+			try {
+				({ id: terminalId } = await terminals.create({
+					profile: flow.agentProfile,
+					...(flow.provider ? { provider: flow.provider } : {}),
+					session: `flow-${name}`,
+					...(flow.workingDirectory
+						? { workingDirectory: resolve(dirname(record.file), flow.workingDirectory) }
+						: {}),
+				}));
+			} catch (error) {
+				return fail(name, oneLine(error));
+			}
+			flows.recordRun(name, now(), 'started', null, terminalId);
+			bus.emit(flowTopic(name, 'started'), { flow: name, terminalId, at: now() });
+			const outcome = await turn(terminalId, prompt).catch((error: unknown) => oneLine(error));
+			if (outcome !== 'completed') {
+				const why =
+					outcome === 'timeout'
+						? `the agent did not finish within ${turnTimeoutMs / 1000}s`
+						: outcome === 'waiting_user_answer'
+							? `the agent is waiting for an answer (cao-tui attach ${terminalId})`
+							: outcome === 'error'
+								? 'the agent ended its turn with an error'
+								: outcome === 'exited'
+									? 'the agent exited'
+									: outcome;
+				return fail(name, why);
+			}
+			const reply = await terminals.lastReply(terminalId).catch(() => '');
+			flows.recordRun(name, now(), 'completed', reply);
+			bus.emit(flowTopic(name, 'completed'), { flow: name, terminalId, reply, at: now() });
+		} finally {
+			running.delete(name);
+		}
+	};
+
+	/** Runs what is due, then sleeps until the next run (at most `tickMs`). */
+	const tick = () => {
+		if (stopped) return;
+		const at = now();
+		let next = at + tickMs;
+		for (const record of flows.list()) {
+			if (!record.enabled || record.nextRun === null) continue;
+			if (record.nextRun <= at) {
+				// Not due again until its next run is known (a file that cannot be read pauses it).
+				flows.setNextRun(record.name, null);
+				void load(record.file)
+					.then((flow) => flows.setNextRun(record.name, nextRunAfter(flow, at)))
+					.catch(() => {});
+				void run(record.name).catch(() => {});
+			} else next = Math.min(next, record.nextRun);
+		}
+		timer = setTimeout(tick, Math.max(0, next - now()));
+	};
+
+	return {
+		run,
+		/** Deals with runs missed while no engine ran, then starts the schedule. */
+		async start() {
+			stopped = false;
+			for (const record of flows.list()) {
+				if (!record.enabled) continue;
+				let flow: Flow;
+				try {
+					flow = await load(record.file);
+				} catch (error) {
+					fail(record.name, oneLine(error));
+					continue;
+				}
+				const plan = missedRunPlan(flow, record.nextRun, now());
+				flows.setNextRun(record.name, plan.nextRun);
+				if (plan.runNow) void run(record.name).catch(() => {});
+				else if (plan.missed) skip(record.name, 'missed while no engine ran');
+			}
+			tick();
+		},
+		stop() {
+			stopped = true;
+			clearTimeout(timer);
+		},
+	};
+};
+
+export type FlowService = ReturnType<typeof createFlowService>;

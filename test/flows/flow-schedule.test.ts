@@ -1,0 +1,79 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createEventBus } from '../../source/engine/bus.js';
+import { type Db, openDatabase } from '../../source/engine/store/database.js';
+import { createFlowRepository } from '../../source/engine/store/flow-repository.js';
+import { createFlowService, type FlowTerminals } from '../../source/flows/flow-service.js';
+import { waitFor } from '../helpers/wait-for.js';
+
+/** The scheduler on an injected clock, a real SQLite file and terminals the test stands in for. */
+describe('flow schedule at engine start', () => {
+	let folder: string;
+	let db: Db;
+	let created: string[];
+	const at = (iso: string) => Date.parse(iso);
+	const terminals: FlowTerminals = {
+		create: async () => {
+			created.push('agent');
+			return { id: `a000000${created.length}` };
+		},
+		statusOf: () => 'idle',
+		remove: async () => {},
+		sendInput: async () => {},
+		lastReply: async () => 'done',
+	};
+
+	beforeEach(() => {
+		folder = mkdtempSync(join(tmpdir(), 'cao-flows-'));
+		db = openDatabase(join(folder, 'cao.db'));
+		created = [];
+	});
+	afterEach(() => {
+		db.close();
+		rmSync(folder, { recursive: true, force: true });
+	});
+
+	const flowFile = (name: string, catchup: boolean) => {
+		const file = join(folder, `${name}.md`);
+		writeFileSync(
+			file,
+			`---\nname: ${name}\nschedule: "0 * * * *"\ntimezone: UTC\nagent_profile: p\ncatchup: ${catchup}\n---\nGo\n`,
+		);
+		return file;
+	};
+
+	it('skips runs missed while no engine ran, or runs once with catchup; next runs are after now', async () => {
+		const repository = createFlowRepository(db);
+		repository.add('skipper', flowFile('skipper', false), at('2026-11-24T08:00:00Z'));
+		repository.add('catcher', flowFile('catcher', true), at('2026-11-24T08:00:00Z'));
+		repository.add('later', flowFile('later', true), at('2026-11-24T13:00:00Z'));
+		repository.add('off', flowFile('off', true), at('2026-11-24T08:00:00Z'));
+		repository.setEnabled('off', false, null);
+		const bus = createEventBus((error) => {
+			throw error;
+		});
+		const topics: string[] = [];
+		bus.onAny((topic) => topics.push(topic));
+		const service = createFlowService({
+			bus,
+			flows: repository,
+			terminals,
+			now: () => at('2026-11-24T12:10:00Z'),
+		});
+		await service.start();
+		service.stop();
+		expect(repository.get('skipper')).toMatchObject({
+			lastResult: 'skipped',
+			lastDetail: 'missed while no engine ran',
+			nextRun: at('2026-11-24T13:00:00Z'),
+		});
+		expect(repository.get('later')).toMatchObject({ lastResult: null, nextRun: at('2026-11-24T13:00:00Z') });
+		expect(repository.get('off')).toMatchObject({ lastResult: null, nextRun: null });
+		// The catch-up run was started at once.
+		await waitFor(() => repository.get('catcher')?.lastResult === 'started', { what: 'the catch-up run' });
+		expect(topics).toContain('flow.catcher.started');
+		expect(created).toHaveLength(1);
+	});
+});

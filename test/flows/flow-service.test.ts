@@ -1,0 +1,127 @@
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import type { FlowRecord } from '../../source/engine/store/flow-repository.js';
+import { startTestEngine, type TestEngine } from '../helpers/engine.js';
+import { describeWithTmux } from '../helpers/sandbox.js';
+
+describeWithTmux('flows on real tmux with the fake agent', () => {
+	let t: TestEngine;
+	let folder: string;
+	beforeEach(async () => {
+		t = await startTestEngine({ FAKE_AGENT_THINK_MS: '200' });
+		folder = join(t.sandbox.home, 'my-flows');
+		mkdirSync(folder);
+		writeFileSync(join(t.sandbox.home, 'tester.md'), '---\nname: tester\nprovider: fake\n---\nYou test.\n');
+		await t.engine.profiles.install(join(t.sandbox.home, 'tester.md'));
+	});
+	afterEach(async () => {
+		await t.dispose();
+	});
+
+	/** Writes a flow file (and its gate script) and registers it. */
+	const addFlow = (name: string, extra: string, body: string, script?: string) => {
+		if (script) {
+			writeFileSync(join(folder, `${name}.sh`), script);
+			chmodSync(join(folder, `${name}.sh`), 0o755);
+		}
+		const file = join(folder, `${name}.md`);
+		writeFileSync(
+			file,
+			`---\nname: ${name}\nschedule: "0 9 * * *"\nagent_profile: tester\n${extra}---\n${body}\n`,
+		);
+		t.engine.flows.repository.add(name, file, null);
+	};
+	const record = (name: string) => t.engine.flows.repository.get(name) as FlowRecord;
+	const flowEvents = (name: string) =>
+		t.events
+			.filter((event) => event.topic.startsWith(`flow.${name}.`))
+			.map((event) => event.topic.split('.')[2]);
+
+	it('runs a flow to completed, the reply recorded, in session cao-flow-NAME', async () => {
+		addFlow('morning', '', 'Summarise the day');
+		await t.engine.flows.run('morning');
+		expect(record('morning')).toMatchObject({
+			lastResult: 'completed',
+			lastDetail: 'Echo: Summarise the day',
+		});
+		expect(flowEvents('morning')).toEqual(['started', 'completed']);
+		expect(t.engine.terminals.get(record('morning').terminalId ?? '')).toMatchObject({
+			session: 'cao-flow-morning',
+		});
+
+		// The next run replaces the previous run's agent.
+		const first = record('morning').terminalId;
+		await t.engine.flows.run('morning');
+		expect(record('morning').terminalId).not.toBe(first);
+		expect(t.engine.terminals.list()).toHaveLength(1);
+	});
+
+	it('gates on its script: a skip, and a run with the script’s values in the prompt', async () => {
+		addFlow('quiet', 'script: ./quiet.sh\n', 'Never sent', '#!/bin/sh\necho \'{"execute": false}\'\n');
+		await t.engine.flows.run('quiet');
+		expect(record('quiet')).toMatchObject({
+			lastResult: 'skipped',
+			lastDetail: 'the script said not to run',
+		});
+		expect(t.engine.terminals.list()).toEqual([]);
+
+		addFlow(
+			'down',
+			'script: ./down.sh\n',
+			'Service [[service]] is down since [[since]]',
+			'#!/bin/sh\n[ "$(basename "$PWD")" = my-flows ] || exit 3\necho \'{"execute": true, "output": {"service": "db", "since": "09:00"}}\'\n',
+		);
+		await t.engine.flows.run('down');
+		expect(record('down')).toMatchObject({
+			lastResult: 'completed',
+			lastDetail: 'Echo: Service db is down since 09:00',
+		});
+	});
+
+	it('skips a run while the previous run’s agent still works', async () => {
+		addFlow('slow', '', 'First');
+		await t.engine.flows.run('slow');
+		const agent = record('slow').terminalId ?? '';
+		await t.engine.terminals.sendInput(agent, '!long');
+		await t.engine.flows.run('slow');
+		expect(record('slow')).toMatchObject({ lastResult: 'skipped', terminalId: agent });
+		expect(record('slow').lastDetail).toMatch(/^busy: /);
+	});
+
+	it('fails in one line, changing nothing, on a broken file or script', async () => {
+		const cases: [string, string, string, string | undefined, RegExp][] = [
+			['nojson', 'script: ./nojson.sh\n', 'x', '#!/bin/sh\necho hello\n', /^script printed no JSON/],
+			[
+				'exit2',
+				'script: ./exit2.sh\n',
+				'x',
+				'#!/bin/sh\necho broken >&2\nexit 2\n',
+				/^script exited with 2: broken$/,
+			],
+			[
+				'novar',
+				'script: ./novar.sh\n',
+				'About [[ticket]]',
+				'#!/bin/sh\necho \'{"execute": true}\'\n',
+				/^no value for \[\[ticket\]\]$/,
+			],
+			['missing', 'script: ./nowhere.sh\n', 'x', undefined, /^script not found: /],
+		];
+		for (const [name, extra, body, script, reason] of cases) {
+			addFlow(name, extra, body, script);
+			await t.engine.flows.run(name);
+			expect(record(name).lastResult, name).toBe('failed');
+			expect(record(name).lastDetail, name).toMatch(reason);
+			expect(record(name).lastDetail, name).not.toContain('\n');
+		}
+		writeFileSync(
+			join(folder, 'broken.md'),
+			'---\nname: broken\nschedule: every day\nagent_profile: tester\n---\nx\n',
+		);
+		t.engine.flows.repository.add('broken', join(folder, 'broken.md'), null);
+		await t.engine.flows.run('broken');
+		expect(record('broken').lastDetail).toMatch(/broken\.md: field 'schedule': not a 5-field cron/);
+		expect(t.engine.terminals.list()).toEqual([]);
+	});
+});
