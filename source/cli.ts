@@ -17,6 +17,9 @@ const help = `
                                          deletes terminals (their tmux windows close)
     $ cao-tui attach TERMINAL            the terminal's tmux window, here
     $ cao-tui output TERMINAL [--last]   a terminal's scrollback, or its agent's last reply
+    $ cao-tui flow add FILE | list [--json] | show NAME | enable NAME | disable NAME
+                   | remove NAME | run NAME
+                                         scheduled agent runs (run needs a running engine)
     $ cao-tui mcp-server                 the MCP server (stdio) agents start: handoff, assign,
                                          send_message (needs CAO_TERMINAL_ID)
     $ cao-tui profile list [--json]      agent profiles: yours ($CAO_HOME/agent-store), then
@@ -143,6 +146,8 @@ const run = async (): Promise<void> => {
 			if (!terminalId) throw new CaoError('attach needs a terminal id: cao-tui attach TERMINAL');
 			return (await import('./commands/attach.js')).attach(terminalId);
 		}
+		case 'flow':
+			return (await import('./flows/flow-command.js')).runFlowCommand(rest, cli.flags.json, write);
 		case 'mcp-server':
 			return (await import('./mcp/mcp-server.js')).runMcpServer();
 		case 'profile':

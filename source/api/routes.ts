@@ -114,5 +114,12 @@ export const route = async ({ engine, profiles, info }: RouteContext, request: R
 		}
 	}
 
+	if (resource === 'flows' && id && action === 'run' && method === 'POST') {
+		if (!engine.flows.repository.get(id)) throw new NotFoundError(`no flow '${id}' (see cao-tui flow list)`);
+		// Answered at once; the outcome comes as flow.NAME.* events.
+		void engine.flows.run(id).catch(() => {});
+		return ok({ started: id }, 202);
+	}
+
 	throw new NotFoundError(`no route ${where}`);
 };

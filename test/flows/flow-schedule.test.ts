@@ -76,4 +76,19 @@ describe('flow schedule at engine start', () => {
 		expect(topics).toContain('flow.catcher.started');
 		expect(created).toHaveLength(1);
 	});
+
+	it('runs a flow when its time comes, and sets the next run after it', async () => {
+		const repository = createFlowRepository(db);
+		const bus = createEventBus((error) => {
+			throw error;
+		});
+		const service = createFlowService({ bus, flows: repository, terminals, tickMs: 50, turnTimeoutMs: 500 });
+		await service.start();
+		// Added while the engine runs (as `cao-tui flow add` does), due in a moment.
+		repository.add('soon', flowFile('soon', false), Date.now() + 100);
+		await waitFor(() => repository.get('soon')?.lastResult === 'started', { what: 'the scheduled run' });
+		await waitFor(() => (repository.get('soon')?.nextRun ?? 0) > Date.now(), { what: 'the next run' });
+		service.stop();
+		expect(created).toHaveLength(1);
+	});
 });
