@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { EventBus } from '../engine/bus.js';
@@ -34,46 +34,67 @@ export type FlowServiceOptions = {
 	turnTimeoutMs?: number;
 	/** The longest sleep between looks at the schedule: changes made by other processes show within it. */
 	tickMs?: number;
+	/** How long a gate script may run (30 s). */
+	scriptTimeoutMs?: number;
 };
-
-export const scriptTimeoutMs = 30_000;
 
 /** A gate script's verdict: run or not, and the values for the prompt's placeholders. */
 type Gate = { execute: boolean; output: Record<string, unknown> };
 
-/** Runs the gate with an argument vector (no shell) in the flow's folder; one line when it fails. */
-const runGate = (script: string, folder: string): Promise<Gate> =>
+/** The gate's verdict from what it printed. */
+const verdictOf = (stdout: string): Gate => {
+	let verdict: unknown;
+	try {
+		verdict = JSON.parse(stdout);
+	} catch {
+		throw new CaoError('script printed no JSON ({"execute": true|false, "output": {...}})');
+	}
+	const { execute, output } = (verdict ?? {}) as { execute?: unknown; output?: unknown };
+	if (typeof execute !== 'boolean') throw new CaoError('script JSON has no boolean "execute"');
+	if (output !== undefined && (output === null || typeof output !== 'object' || Array.isArray(output)))
+		throw new CaoError('script JSON "output" is not an object');
+	return { execute, output: (output ?? {}) as Record<string, unknown> };
+};
+
+/**
+ * Runs the gate with an argument vector (no shell) in the flow's folder, in a process group of its
+ * own, so a timeout ends whatever it started too; one line when it fails.
+ */
+const runGate = (script: string, folder: string, timeoutMs: number): Promise<Gate> =>
 	new Promise((resolveGate, reject) => {
 		const [command = '', ...args] = script.trim().split(/\s+/);
 		const program = command.includes('/') ? resolve(folder, command) : command;
-		execFile(
-			program,
-			args,
-			{ cwd: folder, timeout: scriptTimeoutMs, maxBuffer: 1024 * 1024, encoding: 'utf8' },
-			(error, stdout, stderr) => {
-				if (error) {
-					const failure = error as NodeJS.ErrnoException & { killed?: boolean; code?: number | string };
-					if (failure.killed)
-						return reject(new CaoError(`script timed out after ${scriptTimeoutMs / 1000}s`));
-					if (failure.code === 'ENOENT') return reject(new CaoError(`script not found: ${program}`));
-					const detail = stderr.trim().split('\n')[0];
-					return reject(
-						new CaoError(`script exited with ${String(failure.code)}${detail ? `: ${detail}` : ''}`),
-					);
-				}
-				let verdict: unknown;
-				try {
-					verdict = JSON.parse(stdout);
-				} catch {
-					return reject(new CaoError('script printed no JSON ({"execute": true|false, "output": {...}})'));
-				}
-				const { execute, output } = (verdict ?? {}) as { execute?: unknown; output?: unknown };
-				if (typeof execute !== 'boolean') return reject(new CaoError('script JSON has no boolean "execute"'));
-				if (output !== undefined && (output === null || typeof output !== 'object' || Array.isArray(output)))
-					return reject(new CaoError('script JSON "output" is not an object'));
-				resolveGate({ execute, output: (output ?? {}) as Record<string, unknown> });
-			},
-		);
+		const child = spawn(program, args, { cwd: folder, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+		let stdout = '';
+		let stderr = '';
+		let timedOut = false;
+		child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+			if (stdout.length < 1024 * 1024) stdout += chunk;
+		});
+		child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+			if (stderr.length < 64 * 1024) stderr += chunk;
+		});
+		const timer = setTimeout(() => {
+			timedOut = true;
+			if (child.pid) process.kill(-child.pid, 'SIGKILL');
+		}, timeoutMs);
+		child.on('error', (error: NodeJS.ErrnoException) => {
+			clearTimeout(timer);
+			reject(error.code === 'ENOENT' ? new CaoError(`script not found: ${program}`) : error);
+		});
+		child.on('close', (code) => {
+			clearTimeout(timer);
+			if (timedOut) return reject(new CaoError(`script timed out after ${timeoutMs / 1000}s`));
+			if (code !== 0) {
+				const detail = stderr.trim().split('\n')[0];
+				return reject(new CaoError(`script exited with ${String(code)}${detail ? `: ${detail}` : ''}`));
+			}
+			try {
+				resolveGate(verdictOf(stdout));
+			} catch (error) {
+				reject(error);
+			}
+		});
 	});
 
 /**
@@ -87,6 +108,7 @@ export const createFlowService = (options: FlowServiceOptions) => {
 	const now = options.now ?? Date.now;
 	const tickMs = options.tickMs ?? 30_000;
 	const turnTimeoutMs = options.turnTimeoutMs ?? 30 * 60_000;
+	const scriptTimeoutMs = options.scriptTimeoutMs ?? 30_000;
 	const running = new Set<string>();
 	let timer: NodeJS.Timeout | undefined;
 	let stopped = true;
@@ -145,7 +167,9 @@ export const createFlowService = (options: FlowServiceOptions) => {
 				const previous = record.terminalId ? terminals.statusOf(record.terminalId) : undefined;
 				if (previous === 'processing')
 					return skip(name, `busy: the previous run's agent (${record.terminalId}) still works`);
-				const gate = flow.script ? await runGate(flow.script, dirname(record.file)) : undefined;
+				const gate = flow.script
+					? await runGate(flow.script, dirname(record.file), scriptTimeoutMs)
+					: undefined;
 				if (gate && !gate.execute) return skip(name, 'the script said not to run');
 				prompt = renderPrompt(flow.prompt, gate?.output ?? {});
 				if (record.terminalId && previous !== undefined) await terminals.remove(record.terminalId);

@@ -89,8 +89,10 @@ export const replayEvents = async (options: {
 		const gap = Math.min(Math.max(0, event.at - previous), longestUseful);
 		previous = event.at;
 		if (gap > 0) await delay(gap / speed);
-		// A status decided before this event came belongs before it, whatever shortened gaps say.
+		// A status decided before this event came (while the last one was handled, or in the gap)
+		// belongs before it, whatever a slow machine or shortened gaps say.
 		for (const step of steps.slice(judged)) step.at = Math.min(step.at, event.at);
+		judged = steps.length;
 		logClock = event.at;
 		wallAtLogClock = Date.now();
 		if (event.kind === 'input') {
@@ -100,7 +102,6 @@ export const replayEvents = async (options: {
 		} else {
 			bus.emit('terminal.replay.output', { terminalId: id, data: event.data, at: wallAtLogClock });
 		}
-		judged = steps.length;
 	}
 	// Let the last quiet window pass so the final screen is judged.
 	await delay((2 * quietWindowMs) / speed);

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -90,5 +90,27 @@ describe('flow schedule at engine start', () => {
 		await waitFor(() => (repository.get('soon')?.nextRun ?? 0) > Date.now(), { what: 'the next run' });
 		service.stop();
 		expect(created).toHaveLength(1);
+	});
+
+	it('fails a run whose gate script outlives its time, in one line, starting no agent', async () => {
+		const repository = createFlowRepository(db);
+		const file = flowFile('stuck', false);
+		writeFileSync(
+			file,
+			readFileSync(file, 'utf8').replace('catchup: false', 'catchup: false\nscript: ./stuck.sh'),
+		);
+		writeFileSync(join(folder, 'stuck.sh'), '#!/bin/sh\nsleep 5\n');
+		chmodSync(join(folder, 'stuck.sh'), 0o755);
+		repository.add('stuck', file, null);
+		const bus = createEventBus((error) => {
+			throw error;
+		});
+		const service = createFlowService({ bus, flows: repository, terminals, scriptTimeoutMs: 200 });
+		await service.run('stuck');
+		expect(repository.get('stuck')).toMatchObject({
+			lastResult: 'failed',
+			lastDetail: 'script timed out after 0.2s',
+		});
+		expect(created).toEqual([]);
 	});
 });
