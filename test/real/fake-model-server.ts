@@ -40,8 +40,6 @@ export type FakeModelServer = {
 	url: string;
 	/** Main-turn requests, in order (title and other side calls are left out). */
 	turns: ServedTurn[];
-	/** Hosts someone tried to reach through the refusing proxy. */
-	blocked: string[];
 	close(): Promise<void>;
 };
 
@@ -375,7 +373,6 @@ export const startFakeModelServer = async (
 	options: FakeModelServerOptions = {},
 ): Promise<FakeModelServer> => {
 	const turns: ServedTurn[] = [];
-	const blocked: string[] = [];
 	let requests = 0;
 
 	const answer = async (api: Api, body: Json, model: string, stream: boolean, response: ServerResponse) => {
@@ -419,7 +416,6 @@ export const startFakeModelServer = async (
 		const url = new URL(request.url ?? '/', `http://${request.headers.host ?? '127.0.0.1'}`);
 		// A request for another host came through us as a proxy: refuse it.
 		if (!/^(?:127\.0\.0\.1|localhost|\[::1\])(?::\d+)?$/.test(url.host)) {
-			blocked.push(url.host);
 			return sendJson(response, 403, { error: 'offline: blocked by the fake model server' });
 		}
 		let body: Json;
@@ -469,7 +465,6 @@ export const startFakeModelServer = async (
 	});
 	// HTTPS through a proxy starts with CONNECT: refuse it, so nothing leaves the machine.
 	server.on('connect', (request: IncomingMessage, socket: NodeJS.WritableStream) => {
-		blocked.push(request.url ?? '');
 		socket.end('HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n');
 	});
 	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -478,7 +473,6 @@ export const startFakeModelServer = async (
 		port,
 		url: `http://127.0.0.1:${port}`,
 		turns,
-		blocked,
 		close: () =>
 			new Promise<void>((resolve) => {
 				server.closeAllConnections();
