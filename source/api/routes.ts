@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Engine } from '../engine/engine.js';
 import { NotFoundError, ValidationError } from '../errors.js';
+import { describeIssue } from '../frontmatter.js';
 import type { ProfileStore } from '../profiles/profile-store.js';
 
 /** What a route answers: a JSON body, or a stream of events (the response stays open). */
@@ -39,12 +40,8 @@ const inboxStatus = z.enum(['pending', 'delivered', 'failed']);
 /** The request body as `schema` wants it, or one line saying which field is wrong. */
 const parse = <T>(schema: z.ZodType<T>, body: unknown): T => {
 	const result = schema.safeParse(body ?? {});
-	if (result.success) return result.data;
-	const [issue] = result.error.issues;
-	const field = issue?.path.map(String).join('.');
-	throw new ValidationError(
-		field ? `field '${field}': ${issue?.message}` : (issue?.message ?? 'invalid request'),
-	);
+	if (!result.success) throw new ValidationError(describeIssue(result.error.issues));
+	return result.data;
 };
 
 const ok = (body: unknown, status = 200): Reply => ({ status, body });

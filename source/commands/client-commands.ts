@@ -3,6 +3,7 @@ import { followEvents, requestEngine } from '../api/client.js';
 import { resolvePaths } from '../config.js';
 import type { TerminalRecord } from '../engine/store/terminal-repository.js';
 import { CaoError, ValidationError } from '../errors.js';
+import { formatTable } from './table.js';
 
 /** The commands that talk to a running engine over its control socket. */
 
@@ -130,17 +131,7 @@ export const status = async (json: boolean, write: Write) => {
 		record.lastStatus,
 		age(record.lastActiveAt),
 	]);
-	const header = ['ID', 'SESSION', 'PROFILE', 'PROVIDER', 'STATUS', 'ACTIVE'];
-	const widths = header.map((title, column) =>
-		Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)),
-	);
-	for (const row of [header, ...rows])
-		write(
-			`${row
-				.map((cell, column) => cell.padEnd(widths[column] ?? 0))
-				.join('  ')
-				.trimEnd()}\n`,
-		);
+	write(formatTable(['ID', 'SESSION', 'PROFILE', 'PROVIDER', 'STATUS', 'ACTIVE'], rows));
 };
 
 /** `cao-tui shutdown --session NAME | --all`: deletes the terminals (their windows go). */

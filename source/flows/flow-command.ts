@@ -5,19 +5,11 @@ import { resolvePaths } from '../config.js';
 import { openDatabase } from '../engine/store/database.js';
 import { createFlowRepository, type FlowRecord } from '../engine/store/flow-repository.js';
 import { CaoError, NotFoundError } from '../errors.js';
-import { type Flow, nextRunAfter, parseFlow } from './flow.js';
+import { formatTable } from '../commands/table.js';
+import { nextRunAfter } from './flow.js';
+import { loadFlow } from './flow-file.js';
 
 type Write = (text: string) => void;
-
-const readFlow = async (file: string): Promise<Flow> => {
-	let text: string;
-	try {
-		text = await readFile(file, 'utf8');
-	} catch (error) {
-		throw new CaoError(`cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
-	}
-	return parseFlow(text, file);
-};
 
 const when = (at: number | null) =>
 	at === null ? '-' : new Date(at).toISOString().slice(0, 16).replace('T', ' ');
@@ -69,7 +61,7 @@ export const runFlowCommand = async (args: readonly string[], json: boolean, wri
 			case 'add': {
 				if (!argument) throw new CaoError('flow add needs a file: cao-tui flow add FILE');
 				const file = resolve(argument);
-				const flow = await readFlow(file);
+				const flow = await loadFlow(file);
 				const next = nextRunAfter(flow, Date.now());
 				flows.add(flow.name, file, next);
 				return write(
@@ -81,7 +73,7 @@ export const runFlowCommand = async (args: readonly string[], json: boolean, wri
 				const withSchedule = await Promise.all(
 					records.map(async (record) => ({
 						...record,
-						schedule: await readFlow(record.file).then(
+						schedule: await loadFlow(record.file).then(
 							(flow) => flow.schedule,
 							() => '?',
 						),
@@ -97,17 +89,9 @@ export const runFlowCommand = async (args: readonly string[], json: boolean, wri
 					record.lastResult ?? '-',
 					record.enabled ? when(record.nextRun) : '-',
 				]);
-				const header = ['NAME', 'SCHEDULE', 'ENABLED', 'LAST RUN (UTC)', 'RESULT', 'NEXT RUN (UTC)'];
-				const widths = header.map((title, column) =>
-					Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)),
+				write(
+					formatTable(['NAME', 'SCHEDULE', 'ENABLED', 'LAST RUN (UTC)', 'RESULT', 'NEXT RUN (UTC)'], rows),
 				);
-				for (const row of [header, ...rows])
-					write(
-						`${row
-							.map((cell, column) => cell.padEnd(widths[column] ?? 0))
-							.join('  ')
-							.trimEnd()}\n`,
-					);
 				return;
 			}
 			case 'show': {
@@ -124,7 +108,7 @@ export const runFlowCommand = async (args: readonly string[], json: boolean, wri
 			case 'disable': {
 				const record = existing(argument);
 				const enable = action === 'enable';
-				const next = enable ? nextRunAfter(await readFlow(record.file), Date.now()) : null;
+				const next = enable ? nextRunAfter(await loadFlow(record.file), Date.now()) : null;
 				flows.setEnabled(record.name, enable, next);
 				return write(`${action}d flow ${record.name}${enable ? `, next run ${when(next)} UTC` : ''}\n`);
 			}

@@ -1,12 +1,12 @@
 import { spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { EventBus } from '../engine/bus.js';
 import { flowTopic, terminalTopic } from '../engine/events.js';
 import type { TerminalStatus } from '../engine/status/statuses.js';
 import type { FlowRepository } from '../engine/store/flow-repository.js';
 import { CaoError, oneLine } from '../errors.js';
-import { type Flow, missedRunPlan, nextRunAfter, parseFlow, renderPrompt } from './flow.js';
+import { type Flow, missedRunPlan, nextRunAfter, renderPrompt } from './flow.js';
+import { loadFlow } from './flow-file.js';
 
 /** What flows need of the engine's terminals. */
 export type FlowTerminals = {
@@ -113,16 +113,6 @@ export const createFlowService = (options: FlowServiceOptions) => {
 	let timer: NodeJS.Timeout | undefined;
 	let stopped = true;
 
-	const load = async (file: string): Promise<Flow> => {
-		let text: string;
-		try {
-			text = await readFile(file, 'utf8');
-		} catch (error) {
-			throw new CaoError(`cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? oneLine(error)})`);
-		}
-		return parseFlow(text, file);
-	};
-
 	const skip = (name: string, reason: string) => {
 		flows.recordRun(name, now(), 'skipped', reason);
 		bus.emit(flowTopic(name, 'skipped'), { flow: name, reason, at: now() });
@@ -163,7 +153,7 @@ export const createFlowService = (options: FlowServiceOptions) => {
 			let flow: Flow;
 			let prompt: string;
 			try {
-				flow = await load(record.file);
+				flow = await loadFlow(record.file);
 				const previous = record.terminalId ? terminals.statusOf(record.terminalId) : undefined;
 				if (previous === 'processing')
 					return skip(name, `busy: the previous run's agent (${record.terminalId}) still works`);
@@ -223,7 +213,7 @@ export const createFlowService = (options: FlowServiceOptions) => {
 			if (record.nextRun <= at) {
 				// Not due again until its next run is known (a file that cannot be read pauses it).
 				flows.setNextRun(record.name, null);
-				void load(record.file)
+				void loadFlow(record.file)
 					.then((flow) => flows.setNextRun(record.name, nextRunAfter(flow, at)))
 					.catch(() => {});
 				void run(record.name).catch(() => {});
@@ -241,7 +231,7 @@ export const createFlowService = (options: FlowServiceOptions) => {
 				if (!record.enabled) continue;
 				let flow: Flow;
 				try {
-					flow = await load(record.file);
+					flow = await loadFlow(record.file);
 				} catch (error) {
 					fail(record.name, oneLine(error));
 					continue;

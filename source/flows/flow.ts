@@ -1,7 +1,7 @@
 import { Cron } from 'croner';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ValidationError } from '../errors.js';
+import { readFrontmatter } from '../frontmatter.js';
 import { profileNamePattern } from '../profiles/profile.js';
 
 /** A scheduled agent run, as its file describes it. */
@@ -57,32 +57,11 @@ const frontmatter = z.strictObject({
 	catchup: z.boolean().default(false),
 });
 
-// "---\nname: morning\n---\nSummarise …": YAML between two --- lines at the top, then the prompt.
-const frontmatterBlock = /^---\r?\n([\s\S]*?)\r?\n---[ \t]*(?:\r?\n|$)/;
-
 /** Reads a flow file; `source` names it in errors, which are one line each. */
 export const parseFlow = (text: string, source: string): Flow => {
-	const fail = (problem: string) => new ValidationError(`flow ${source}: ${problem}`);
-	const block = frontmatterBlock.exec(text);
-	if (!block) throw fail('no frontmatter (a --- block of YAML at the top)');
-	let data: unknown;
-	try {
-		data = parseYaml(block[1] ?? '');
-	} catch (error) {
-		throw fail(`bad YAML: ${error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error)}`);
-	}
-	if (data === null || typeof data !== 'object' || Array.isArray(data))
-		throw fail('the frontmatter is not a set of fields');
-	const parsed = frontmatter.safeParse(data);
-	if (!parsed.success) {
-		const [issue] = parsed.error.issues;
-		const field = issue?.path.map(String).join('.');
-		throw fail(field ? `field '${field}': ${issue?.message}` : (issue?.message ?? 'invalid'));
-	}
-	const prompt = text.slice(block[0].length).trim();
-	if (!prompt) throw fail('no prompt (the text after the frontmatter)');
-	const { name, schedule, agent_profile, provider, script, working_directory, timezone, catchup } =
-		parsed.data;
+	const { fields, body: prompt } = readFrontmatter(text, frontmatter, 'flow', source);
+	if (!prompt) throw new ValidationError(`flow ${source}: no prompt (the text after the frontmatter)`);
+	const { name, schedule, agent_profile, provider, script, working_directory, timezone, catchup } = fields;
 	return {
 		name,
 		schedule: schedule.trim(),

@@ -1,6 +1,6 @@
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ValidationError } from '../errors.js';
+import { readFrontmatter } from '../frontmatter.js';
 import { providerNames } from '../providers/registry.js';
 import type { AgentProfile } from '../providers/types.js';
 
@@ -50,36 +50,14 @@ const frontmatter = z.looseObject({
 
 const known = new Set(Object.keys(frontmatter.shape));
 
-// "---\nname: developer\n---\nYou are …": YAML between two --- lines at the top, then the body.
-const frontmatterBlock = /^---\r?\n([\s\S]*?)\r?\n---[ \t]*(?:\r?\n|$)/;
-
-/** The first problem zod found, as "field 'a.b' …". */
-const describeIssue = (issue: z.core.$ZodIssue): string => {
-	const field = issue.path.map(String).join('.');
-	return field ? `field '${field}': ${issue.message}` : issue.message;
-};
-
 /**
  * Reads a profile file's text; `source` names it in errors, which are one line each:
  * "profile developer.md: field 'allowedTools': expected array, received string".
  */
 export const parseProfile = (text: string, source: string): Profile => {
-	const fail = (problem: string) => new ValidationError(`profile ${source}: ${problem}`);
-	const block = frontmatterBlock.exec(text);
-	if (!block) throw fail('no frontmatter (a --- block of YAML at the top)');
-	let data: unknown;
-	try {
-		data = parseYaml(block[1] ?? '');
-	} catch (error) {
-		throw fail(`bad YAML: ${error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error)}`);
-	}
-	if (data === null || typeof data !== 'object' || Array.isArray(data))
-		throw fail('the frontmatter is not a set of fields');
-	const parsed = frontmatter.safeParse(data);
-	if (!parsed.success) throw fail(describeIssue(parsed.error.issues[0] as z.core.$ZodIssue));
-	const { name, description, provider, model, mcpServers, allowedTools, skipPermissions } = parsed.data;
-	const options = Object.fromEntries(Object.entries(parsed.data).filter(([key]) => !known.has(key)));
-	const systemPrompt = text.slice(block[0].length).trim();
+	const { fields, body: systemPrompt } = readFrontmatter(text, frontmatter, 'profile', source);
+	const { name, description, provider, model, mcpServers, allowedTools, skipPermissions } = fields;
+	const options = Object.fromEntries(Object.entries(fields).filter(([key]) => !known.has(key)));
 	return {
 		name,
 		description,

@@ -125,8 +125,14 @@ describeWithTmux('tmux backend', () => {
 			workingDirectory: folder,
 		};
 		await engine.create(terminal, { output: () => {}, exited: () => {} });
-		await waitFor(() => existsSync(join(folder, 'where')), { what: 'the agent to start' });
-		expect(readFileSync(join(folder, 'where'), 'utf8').trim()).toBe(folder);
+		// The shell creates the file before pwd writes to it: wait for its line.
+		const where = await waitFor(
+			() => existsSync(join(folder, 'where')) && readFileSync(join(folder, 'where'), 'utf8').trim(),
+			{
+				what: 'the agent to start',
+			},
+		);
+		expect(where).toBe(folder);
 		expect(existsSync(join(sandbox.home, 'pwned'))).toBe(false);
 		expect(existsSync(join(process.cwd(), 'pwned'))).toBe(false);
 		await engine.stop();
@@ -142,8 +148,10 @@ describeWithTmux('tmux backend', () => {
 		const path = `${bin}:${process.env.PATH ?? '/usr/bin:/bin'}`;
 		const terminal = { ...spec('cao-p'), command: ['my-agent', seen], env: { PATH: path } };
 		await engine.create(terminal, { output: () => {}, exited: () => {} });
-		await waitFor(() => existsSync(seen), { what: 'the agent to start from its own PATH' });
-		expect(readFileSync(seen, 'utf8').trim()).toBe(path);
+		const found = await waitFor(() => existsSync(seen) && readFileSync(seen, 'utf8').trim(), {
+			what: 'the agent to start from its own PATH',
+		});
+		expect(found).toBe(path);
 		await engine.stop();
 	});
 
