@@ -103,6 +103,12 @@ const write = (text: string) => {
 
 const run = async (): Promise<void> => {
 	const [command, ...rest] = cli.input;
+	// Whoever reads a command's output went away (`| head`): nobody is left to tell anything. (The
+	// engine has a handler of its own, which stops it cleanly first.)
+	if (command !== undefined)
+		process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+			if (error.code === 'EPIPE') process.exit(0);
+		});
 	switch (command) {
 		case undefined:
 			if (cli.flags.ui) {

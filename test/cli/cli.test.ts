@@ -80,6 +80,21 @@ describe('cao-tui command line', () => {
 		expect(result).toMatchObject({ code: 0, stdout: 'Echo: second\nand more\n' });
 	});
 
+	it('ends quietly when whoever reads its output stops reading (| head)', async () => {
+		const child = spawn(process.execPath, [cliPath, 'profile', 'show', 'code_supervisor'], {
+			env: sandbox.env,
+			stdio: ['ignore', 'pipe', 'pipe'],
+		});
+		child.stdout.destroy();
+		let stderr = '';
+		child.stderr.on('data', (chunk: Buffer) => {
+			stderr += chunk.toString();
+		});
+		const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+		expect(stderr).toBe('');
+		expect(code).toBe(0);
+	});
+
 	it('lists, shows and installs agent profiles, refusing a malformed one in one line', async () => {
 		const listed = await runCli(['profile', 'list'], sandbox.env);
 		expect(listed.code).toBe(0);
