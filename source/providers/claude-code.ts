@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { answerDialogsUntilIdle, type Dialog } from './initialize.js';
 import { findLastIndex, normalizeStream, trimBlankLines } from './text.js';
-import type { AgentProfile, Detection, LaunchFile, McpServer, Provider } from './types.js';
+import { mcpServersConfig } from './mcp-servers.js';
+import type { Detection, LaunchFile, LaunchOptions, Provider } from './types.js';
 
 /*
  * Claude Code (checked on 2.1.x). What its screen says:
@@ -143,13 +144,14 @@ const replyBlock = (lines: readonly string[], from: number, to: number): string[
 /** Claude's built-in tools that ask before they run, granted all at once by skipPermissions. */
 const askingTools = ['Bash', 'Edit', 'Write', 'NotebookEdit', 'WebFetch', 'WebSearch'];
 
-const mcpConfig = (caoMcp: McpServer, profile: AgentProfile | null): string => {
-	const servers: Record<string, McpServer> = { ...profile?.mcpServers, cao: caoMcp };
-	const entries = Object.entries(servers).map(([name, server]) => [
-		name,
-		{ type: 'stdio', command: server.command, args: [...server.args], env: { ...server.env } },
-	]);
-	return `${JSON.stringify({ mcpServers: Object.fromEntries(entries) }, null, 2)}\n`;
+const mcpConfig = (options: Pick<LaunchOptions, 'profile' | 'caoMcp'>): string => {
+	const mcpServers = mcpServersConfig(options, (server) => ({
+		type: 'stdio',
+		command: server.command,
+		args: [...server.args],
+		env: { ...server.env },
+	}));
+	return `${JSON.stringify({ mcpServers }, null, 2)}\n`;
 };
 
 /** First-run dialogs and the keys that answer them (a digit picks a menu option at once). */
@@ -193,7 +195,7 @@ export const claudeCodeProvider: Provider = {
 	initTimeoutMs: 45_000,
 
 	launchCommand({ profile, configDir, caoMcp, args }) {
-		const files: LaunchFile[] = [{ path: 'mcp.json', content: mcpConfig(caoMcp, profile) }];
+		const files: LaunchFile[] = [{ path: 'mcp.json', content: mcpConfig({ profile, caoMcp }) }];
 		const command = ['claude'];
 		if (profile?.model) command.push('--model', profile.model);
 		if (profile?.systemPrompt) {

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { type Dialog, answerDialogsUntilIdle } from './initialize.js';
 import { renderScreen } from './screen.js';
+import { mcpServersConfig } from './mcp-servers.js';
 import type { Detection, LaunchFile, McpServer, Provider } from './types.js';
 
 /*
@@ -253,11 +254,8 @@ export const copilotCliProvider: Provider = {
 		const launchEnv: Record<string, string> = {};
 		if (profile?.model) command.push('--model', profile.model);
 
-		const servers = { cao: caoMcp, ...profile?.mcpServers };
 		const mcpFile = join(configDir, 'copilot-mcp.json');
-		const mcpServers = Object.fromEntries(
-			Object.entries(servers).map(([name, server]) => [name, copilotServer(server)]),
-		);
+		const mcpServers = mcpServersConfig({ profile, caoMcp }, copilotServer, { caoFirst: true });
 		files.push({ path: mcpFile, content: `${JSON.stringify({ mcpServers }, null, 2)}\n` });
 		// JSON or @file; augments ~/.copilot/mcp-config.json for this session only.
 		command.push('--additional-mcp-config', `@${mcpFile}`);

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { type Dialog, answerDialogsUntilIdle } from './initialize.js';
 import { atMcpTool, claudeMcpTool } from './opencode-cli.js';
 import { renderScreen } from './screen.js';
+import { mcpServersConfig } from './mcp-servers.js';
 import type { Detection, LaunchOptions, McpServer, Provider } from './types.js';
 
 /*
@@ -297,13 +298,8 @@ const authTypeOf = (options: LaunchOptions): string => {
  * settings files its environment can name (GEMINI_CLI_SYSTEM_DEFAULTS_PATH…) unless root owns them.
  */
 export const geminiSettings = (options: LaunchOptions) => {
-	const servers = Object.fromEntries(
-		Object.entries(options.profile?.mcpServers ?? {})
-			.filter(([name]) => name !== 'cao')
-			.map(([name, server]) => [name, settingsServer(server)]),
-	);
 	return {
-		mcpServers: { ...servers, cao: settingsServer(options.caoMcp) },
+		mcpServers: mcpServersConfig(options, settingsServer),
 		security: { auth: { selectedType: authTypeOf(options) }, folderTrust: { enabled: false } },
 		general: { enableAutoUpdate: false, enableAutoUpdateNotification: false },
 		ide: { enabled: false, hasSeenNudge: true },

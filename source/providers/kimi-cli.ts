@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { renderScreen } from './screen.js';
 import { answerDialogsUntilIdle } from './initialize.js';
+import { mcpServersConfig } from './mcp-servers.js';
 import type { Detection, LaunchFile, McpServer, Provider } from './types.js';
 
 /*
@@ -197,11 +198,8 @@ export const kimiCliProvider: Provider = {
 		}
 		if (profile?.model) command.push('--model', profile.model);
 
-		const servers = { cao: caoMcp, ...profile?.mcpServers };
 		const mcpFile = join(configDir, 'kimi-mcp.json');
-		const mcpServers = Object.fromEntries(
-			Object.entries(servers).map(([name, server]) => [name, kimiServer(server)]),
-		);
+		const mcpServers = mcpServersConfig({ profile, caoMcp }, kimiServer, { caoFirst: true });
 		files.push({ path: mcpFile, content: `${JSON.stringify({ mcpServers }, null, 2)}\n` });
 		command.push('--mcp-config-file', mcpFile);
 

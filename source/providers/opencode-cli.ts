@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { answerDialogsUntilIdle } from './initialize.js';
 import { renderScreen, screenSnapshot } from './screen.js';
+import { mcpServersConfig } from './mcp-servers.js';
 import type { Detection, LaunchOptions, McpServer, Provider } from './types.js';
 
 /*
@@ -272,11 +273,6 @@ const localServer = (server: McpServer) => ({
 /** The opencode.json cao adds (OPENCODE_CONFIG merges it over the user's global config). */
 export const openCodeConfig = (options: LaunchOptions, promptPath?: string) => {
 	const profile = options.profile;
-	const servers = Object.fromEntries(
-		Object.entries(profile?.mcpServers ?? {})
-			.filter(([name]) => name !== 'cao')
-			.map(([name, server]) => [name, localServer(server)]),
-	);
 	// cao's own tools (handoff, assign, send_message) never wait for a yes.
 	const permission: Record<string, string> = { 'cao_*': 'allow' };
 	for (const raw of profile?.allowedTools ?? []) {
@@ -287,7 +283,7 @@ export const openCodeConfig = (options: LaunchOptions, promptPath?: string) => {
 	if (profile?.skipPermissions) permission['*'] = 'allow';
 	const config: Record<string, unknown> = {
 		$schema: 'https://opencode.ai/config.json',
-		mcp: { ...servers, cao: localServer(options.caoMcp) },
+		mcp: mcpServersConfig(options, localServer),
 		permission,
 	};
 	if (profile) {

@@ -16,6 +16,7 @@
 import { join } from 'node:path';
 import { answerDialogsUntilIdle, type Dialog } from './initialize.js';
 import { findLastIndex, normalizeStream } from './text.js';
+import { mcpServersConfig } from './mcp-servers.js';
 import type { DetectContext, Detection, InputTuning, LaunchOptions, McpServer, Provider } from './types.js';
 
 // ─── Classic line UI ────────────────────────────────────────────────────────────────────────────
@@ -435,16 +436,11 @@ const mcpEntry = (server: McpServer) => ({
 /** The agent JSON: system prompt, cao's MCP server (pre-approved) and the profile's own servers. */
 export const agentConfig = (config: QFamilyConfig, options: LaunchOptions, agentName: string) => {
 	const profile = options.profile;
-	const mcpServers = Object.fromEntries(
-		Object.entries(profile?.mcpServers ?? {})
-			.filter(([name]) => name !== 'cao')
-			.map(([name, server]) => [name, mcpEntry(server)]),
-	);
 	return {
 		name: agentName,
 		description: `cao-tui agent ${agentName}`,
 		...(profile?.systemPrompt ? { prompt: profile.systemPrompt } : {}),
-		mcpServers: { ...mcpServers, cao: mcpEntry(options.caoMcp) },
+		mcpServers: mcpServersConfig(options, mcpEntry),
 		tools: ['*'],
 		allowedTools: ['@cao'],
 		resources: [...config.resources],
