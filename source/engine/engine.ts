@@ -77,13 +77,7 @@ export const createEngine = (options: EngineOptions) => {
 				if (!chosen) throw new CaoError(`profile '${name}' names no provider: give the flow one`);
 				return terminalService.create({ provider: chosen, profile, session, workingDirectory });
 			},
-			statusOf: (id) => {
-				try {
-					return terminalService.get(id).lastStatus;
-				} catch {
-					return undefined;
-				}
-			},
+			statusOf: (id) => terminalService.statusOf(id),
 			remove: (id) => terminalService.remove(id),
 			sendInput: (id, text) => terminalService.sendInput(id, text),
 			lastReply: (id) => terminalService.getOutput(id, 'last'),
@@ -94,15 +88,8 @@ export const createEngine = (options: EngineOptions) => {
 		inbox,
 		eager: (options.env ?? process.env).CAO_EAGER_INBOX_DELIVERY === 'true',
 		receivers: {
-			statusOf: (id) => {
-				try {
-					const { lastStatus } = terminalService.get(id);
-					// Messages wait until the terminal is ready (create() offers them then).
-					return terminalService.isStarting(id) ? 'unknown' : lastStatus;
-				} catch {
-					return undefined;
-				}
-			},
+			// Messages wait until the terminal is ready (create() offers them then).
+			statusOf: (id) => (terminalService.isStarting(id) ? 'unknown' : terminalService.statusOf(id)),
 			acceptsInputWhileProcessing: (id) =>
 				getProvider(terminalService.get(id).provider).input.acceptsInputWhileProcessing,
 			deliver: (id, text) => terminalService.sendInput(id, text),

@@ -219,6 +219,19 @@ export const createTmuxBackend = (options: TmuxBackendOptions): TerminalBackend 
 		}
 	};
 
+	/** A fresh FIFO for the terminal (a killed engine's may still be there) and its reader. */
+	const openReader = async (terminalId: string, sink: TerminalSink) => {
+		const fifo = join(fifoDir, `${terminalId}.fifo`);
+		await rm(fifo, { force: true });
+		await makeFifo(fifo);
+		const reader = openFifoReader({
+			path: fifo,
+			onData: (text) => sink.output(text),
+			onError: (error) => warn(`terminal ${terminalId}: ${error.message}`),
+		});
+		return { fifo, reader };
+	};
+
 	const release = async (ref: TerminalRef) => {
 		const entry = detach(ref.terminalId);
 		// pipe-pane with no command closes the pane's pipe: the agent runs on, unread.
@@ -238,13 +251,7 @@ export const createTmuxBackend = (options: TmuxBackendOptions): TerminalBackend 
 		},
 
 		async create(spec, sink) {
-			const fifo = join(fifoDir, `${spec.terminalId}.fifo`);
-			await makeFifo(fifo);
-			const reader = openFifoReader({
-				path: fifo,
-				onData: (text) => sink.output(text),
-				onError: (error) => warn(`terminal ${spec.terminalId}: ${error.message}`),
-			});
+			const { fifo, reader } = await openReader(spec.terminalId, sink);
 			const env = Object.entries(spec.env).flatMap(([key, value]) => ['-e', `${key}=${value}`]);
 			// One tmux invocation: the window, our exit hook (the server may be new) and the pipe.
 			// tmux runs the commands before it reads the new pane, so the pipe is attached before the
@@ -336,15 +343,7 @@ export const createTmuxBackend = (options: TmuxBackendOptions): TerminalBackend 
 				.map((line) => line.split('\t'))
 				.find(([name]) => name === ref.window)?.[1];
 			if (!windowId) return false;
-			const fifo = join(fifoDir, `${ref.terminalId}.fifo`);
-			// A killed engine's FIFO may still be there.
-			await rm(fifo, { force: true });
-			await makeFifo(fifo);
-			const reader = openFifoReader({
-				path: fifo,
-				onData: (text) => sink.output(text),
-				onError: (error) => warn(`terminal ${ref.terminalId}: ${error.message}`),
-			});
+			const { fifo, reader } = await openReader(ref.terminalId, sink);
 			try {
 				// Our exit hook (this engine's index) and a pipe to our FIFO, replacing the old one.
 				await tmux.run([...hookArgs(), commandSeparator, 'pipe-pane', '-t', windowId, pipeCommand(fifo)]);

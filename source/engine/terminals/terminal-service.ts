@@ -14,7 +14,7 @@ import type {
 	LaunchFile,
 	OutputSoFar,
 } from '../../providers/types.js';
-import type { TerminalBackend, TerminalRef } from '../backends/types.js';
+import type { TerminalBackend, TerminalRef, TerminalSink } from '../backends/types.js';
 import type { EventBus } from '../bus.js';
 import { terminalTopic } from '../events.js';
 import { bufferLimit, type StatusMonitor } from '../status/status-monitor.js';
@@ -135,6 +135,12 @@ export const createTerminalService = (options: TerminalServiceOptions) => {
 		void unlinkLaunch(id);
 		bus.emit(terminalTopic(id, 'exited'), { terminalId: id, reason, at: now() });
 	};
+
+	/** Where a terminal's backend reports: its output and its exit, as events. */
+	const sinkFor = (id: string): TerminalSink => ({
+		output: (data) => bus.emit(terminalTopic(id, 'output'), { terminalId: id, data, at: now() }),
+		exited: (reason) => exited(id, reason),
+	});
 
 	/** Resolves when the terminal's status is one of `statuses`; rejects on timeout or exit. */
 	const waitForStatus = (id: string, statuses: readonly TerminalStatus[], timeoutMs: number) =>
@@ -269,10 +275,7 @@ export const createTerminalService = (options: TerminalServiceOptions) => {
 					workingDirectory,
 					env: { ...launch.env, ...env, CAO_TERMINAL_ID: id },
 				},
-				{
-					output: (data) => bus.emit(terminalTopic(id, 'output'), { terminalId: id, data, at: now() }),
-					exited: (reason) => exited(id, reason),
-				},
+				sinkFor(id),
 			);
 			created = true;
 			options.sessionEnv.merge(session, ownEnv);
@@ -380,6 +383,10 @@ export const createTerminalService = (options: TerminalServiceOptions) => {
 		},
 		/** Created but not ready yet: its screen belongs to initialize(), not to input or messages. */
 		isStarting: (id: string): boolean => creating.has(id),
+		/** A live terminal's status; undefined for one that is gone or never was. */
+		statusOf(id: string): TerminalStatus | undefined {
+			return isLive(id) ? (monitor.getStatus(id)?.status ?? terminals.get(id)?.lastStatus) : undefined;
+		},
 		get(id: string): TerminalRecord {
 			const record = requireLive(id);
 			return { ...record, lastStatus: monitor.getStatus(id)?.status ?? record.lastStatus };
@@ -427,16 +434,10 @@ export const createTerminalService = (options: TerminalServiceOptions) => {
 			for (const record of terminals.listLive()) {
 				const ref = refOf(record);
 				monitor.register(record.id, getProvider(record.provider), record.profile);
-				const found = await backend
-					.adopt(ref, {
-						output: (data) =>
-							bus.emit(terminalTopic(record.id, 'output'), { terminalId: record.id, data, at: now() }),
-						exited: (reason) => exited(record.id, reason),
-					})
-					.catch((error: unknown) => {
-						warn(`terminal ${record.id}: ${oneLine(error)}`);
-						return false;
-					});
+				const found = await backend.adopt(ref, sinkFor(record.id)).catch((error: unknown) => {
+					warn(`terminal ${record.id}: ${oneLine(error)}`);
+					return false;
+				});
 				if (!found) {
 					exited(record.id, 'its window went away while no engine ran');
 					continue;
