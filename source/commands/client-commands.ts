@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { followEvents, requestEngine } from '../api/client.js';
 import { resolvePaths } from '../config.js';
 import type { TerminalRecord } from '../engine/store/terminal-repository.js';
+import { runTurn, turnSignalOf } from '../engine/terminals/turn-end.js';
 import { CaoError, ValidationError } from '../errors.js';
 import { formatTable } from './table.js';
 
@@ -37,20 +38,18 @@ export type LaunchFlags = {
 
 /** Sends the input and resolves with the reply once the turn is over (completed, error, a question). */
 const sendAndWait = async (id: string, text: string): Promise<string> => {
-	let settle: () => void = () => {};
-	const over = new Promise<void>((resolve) => {
-		settle = resolve;
+	await runTurn({
+		follow: async (onSignal) => {
+			const stream = await followEvents(resolvePaths().socket, (event) => {
+				const signal = turnSignalOf(id, event);
+				if (signal) onSignal(signal);
+			});
+			return () => stream.close();
+		},
+		send: async () => {
+			await call('POST', `${terminalPath(id)}/input`, { text });
+		},
 	});
-	const stream = await followEvents(resolvePaths().socket, (event) => {
-		if (event.topic !== `terminal.${id}.status`) return;
-		if (['completed', 'error', 'waiting_user_answer'].includes(String(event.status))) settle();
-	});
-	try {
-		await call('POST', `${terminalPath(id)}/input`, { text });
-		await over;
-	} finally {
-		stream.close();
-	}
 	return ((await call('GET', `${terminalPath(id)}/output?mode=last`)) as { output: string }).output;
 };
 

@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import type { EventBus } from '../engine/bus.js';
 import { flowTopic, terminalTopic } from '../engine/events.js';
 import type { TerminalStatus } from '../engine/status/statuses.js';
+import { runTurn } from '../engine/terminals/turn-end.js';
 import type { FlowRepository } from '../engine/store/flow-repository.js';
 import { CaoError, oneLine } from '../errors.js';
 import { type Flow, missedRunPlan, nextRunAfter, renderPrompt } from './flow.js';
@@ -122,27 +123,6 @@ export const createFlowService = (options: FlowServiceOptions) => {
 		bus.emit(flowTopic(name, 'failed'), { flow: name, reason, at: now() });
 	};
 
-	/** Sends the prompt and resolves with how the turn ended. */
-	const turn = async (id: string, text: string): Promise<string> => {
-		let finish: (outcome: string) => void = () => {};
-		const outcome = new Promise<string>((resolveOutcome) => {
-			finish = resolveOutcome;
-		});
-		const offStatus = bus.on(terminalTopic(id, 'status'), ({ status }) => {
-			if (status === 'completed' || status === 'error' || status === 'waiting_user_answer') finish(status);
-		});
-		const offExit = bus.on(terminalTopic(id, 'exited'), () => finish('exited'));
-		const timeout = setTimeout(() => finish('timeout'), turnTimeoutMs);
-		try {
-			await terminals.sendInput(id, text);
-			return await outcome;
-		} finally {
-			clearTimeout(timeout);
-			offStatus();
-			offExit();
-		}
-	};
-
 	/** One run of flow `name`, now; resolves when it is recorded. */
 	const run = async (name: string): Promise<void> => {
 		const record = flows.get(name);
@@ -181,7 +161,18 @@ export const createFlowService = (options: FlowServiceOptions) => {
 			}
 			flows.recordRun(name, now(), 'started', null, terminalId);
 			bus.emit(flowTopic(name, 'started'), { flow: name, terminalId, at: now() });
-			const outcome = await turn(terminalId, prompt).catch((error: unknown) => oneLine(error));
+			const outcome = await runTurn({
+				follow: (onSignal) => {
+					const offStatus = bus.on(terminalTopic(terminalId, 'status'), ({ status }) => onSignal({ status }));
+					const offExit = bus.on(terminalTopic(terminalId, 'exited'), () => onSignal('exited'));
+					return () => {
+						offStatus();
+						offExit();
+					};
+				},
+				send: () => terminals.sendInput(terminalId, prompt),
+				timeoutMs: turnTimeoutMs,
+			}).catch((error: unknown) => oneLine(error));
 			if (outcome !== 'completed') {
 				const why =
 					outcome === 'timeout'

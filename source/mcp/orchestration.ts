@@ -1,4 +1,5 @@
 import type { TerminalRecord } from '../engine/store/terminal-repository.js';
+import { runTurn, turnSignalOf } from '../engine/terminals/turn-end.js';
 import { CaoError } from '../errors.js';
 
 /** What the agents' tools need of the engine: its control API and its event stream. */
@@ -36,43 +37,24 @@ export const createOrchestration = (engine: EngineClient, callerId: string) => {
 		})) as TerminalRecord;
 	};
 
-	/**
-	 * Sends the task and resolves when the turn is over: completed; error or a question (the
-	 * worker needs someone); or idle that lasted `settledIdleMs` after processing was seen.
-	 */
-	const runTurn = async (workerId: string, message: string, timeoutMs: number) => {
-		let finish: (outcome: string) => void = () => {};
-		const outcome = new Promise<string>((resolve) => {
-			finish = resolve;
-		});
-		let seenProcessing = false;
-		let idleTimer: NodeJS.Timeout | undefined;
-		const stream = await engine.follow((event) => {
-			if (event.topic === `terminal.${workerId}.exited`) finish('exited');
-			if (event.topic !== `terminal.${workerId}.status`) return;
-			clearTimeout(idleTimer);
-			const status = String(event.status);
-			if (status === 'processing') seenProcessing = true;
-			else if (status === 'idle' && seenProcessing)
-				idleTimer = setTimeout(() => finish('completed'), settledIdleMs);
-			else if (status === 'completed' || status === 'error' || status === 'waiting_user_answer')
-				finish(status);
-		});
-		const timer = setTimeout(() => finish('timeout'), timeoutMs);
-		try {
-			await engine.request('POST', `${terminal(workerId)}/input`, { text: message });
-			return await outcome;
-		} finally {
-			clearTimeout(timer);
-			clearTimeout(idleTimer);
-			stream.close();
-		}
-	};
-
 	return {
 		async handoff(profile: string, message: string, timeoutSeconds = 600): Promise<string> {
 			const worker = await startWorker(profile);
-			const outcome = await runTurn(worker.id, message, timeoutSeconds * 1000);
+			// Over at completed, or at idle that lasted settledIdleMs after processing was seen.
+			const outcome = await runTurn({
+				follow: async (onSignal) => {
+					const stream = await engine.follow((event) => {
+						const signal = turnSignalOf(worker.id, event);
+						if (signal) onSignal(signal);
+					});
+					return () => stream.close();
+				},
+				send: async () => {
+					await engine.request('POST', `${terminal(worker.id)}/input`, { text: message });
+				},
+				timeoutMs: timeoutSeconds * 1000,
+				settledIdleMs,
+			});
 			if (outcome !== 'completed') {
 				const why =
 					outcome === 'timeout'
