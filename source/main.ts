@@ -33,7 +33,6 @@ export const runHeadless = async (options: HeadlessOptions): Promise<void> => {
 		// First: a second engine on this CAO_HOME stops here, before it touches tmux.
 		api = await startApiServer({
 			engine,
-			profiles: engine.profiles,
 			home: paths.home,
 			socketPath: paths.socket,
 		});

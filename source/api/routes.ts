@@ -2,14 +2,13 @@ import { z } from 'zod';
 import type { Engine } from '../engine/engine.js';
 import { NotFoundError, ValidationError } from '../errors.js';
 import { describeIssue } from '../frontmatter.js';
-import type { ProfileStore } from '../profiles/profile-store.js';
 
 /** What a route answers: a JSON body, or a stream of events (the response stays open). */
 export type Reply = { status: number; body: unknown } | { stream: 'events' };
 
 export type Request = { method: string; path: string[]; query: URLSearchParams; body: unknown };
 
-export type RouteContext = { engine: Engine; profiles: ProfileStore; info: () => Record<string, unknown> };
+export type RouteContext = { engine: Engine; info: () => Record<string, unknown> };
 
 const envVars = z.record(
 	z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'variable names: letters, digits, _'),
@@ -47,7 +46,7 @@ const parse = <T>(schema: z.ZodType<T>, body: unknown): T => {
 const ok = (body: unknown, status = 200): Reply => ({ status, body });
 
 /** Routes of the control API, by method and path segments. */
-export const route = async ({ engine, profiles, info }: RouteContext, request: Request): Promise<Reply> => {
+export const route = async ({ engine, info }: RouteContext, request: Request): Promise<Reply> => {
 	const { method, path, query } = request;
 	const [resource, id, action] = path;
 	const where = `${method} /${path.join('/')}`;
@@ -64,17 +63,7 @@ export const route = async ({ engine, profiles, info }: RouteContext, request: R
 		if (!id) {
 			if (method === 'GET') return ok(engine.terminals.list());
 			if (method === 'POST') {
-				const wanted = parse(createTerminal, request.body);
-				const profile = wanted.profile ? await profiles.get(wanted.profile) : null;
-				const provider = wanted.provider ?? profile?.provider ?? wanted.defaultProvider;
-				if (!provider)
-					throw new ValidationError(
-						profile
-							? `profile '${profile.name}' names no provider: give one`
-							: 'give a provider or a profile that names one',
-					);
-				const { profile: _name, defaultProvider: _default, ...rest } = wanted;
-				return ok(await engine.terminals.create({ ...rest, provider, profile }), 201);
+				return ok(await engine.launch(parse(createTerminal, request.body)), 201);
 			}
 		} else if (!action) {
 			if (method === 'GET') return ok(engine.terminals.get(id));

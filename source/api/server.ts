@@ -2,7 +2,6 @@ import { chmodSync, existsSync, mkdirSync, unlinkSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Engine } from '../engine/engine.js';
 import { CaoError, NotFoundError, oneLine, ValidationError } from '../errors.js';
-import type { ProfileStore } from '../profiles/profile-store.js';
 import { requestEngine } from './client.js';
 import { route } from './routes.js';
 
@@ -11,7 +10,6 @@ export const bodyLimit = 2 * 1024 * 1024;
 
 export type ApiServerOptions = {
 	engine: Engine;
-	profiles: ProfileStore;
 	home: string;
 	socketPath: string;
 	/** What GET /health answers, besides the pid. */
@@ -83,7 +81,7 @@ const claimSocket = async (socketPath: string): Promise<void> => {
  * are JSON `{"error": "one line"}` with a fitting status code.
  */
 export const startApiServer = async (options: ApiServerOptions): Promise<Server> => {
-	const { engine, profiles, socketPath } = options;
+	const { engine, socketPath } = options;
 	// The kernel's limit for a socket's path (sun_path) is 108 bytes.
 	if (Buffer.byteLength(socketPath) > 100)
 		throw new CaoError(
@@ -101,10 +99,7 @@ export const startApiServer = async (options: ApiServerOptions): Promise<Server>
 		const path = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
 		readBody(request)
 			.then((body) =>
-				route(
-					{ engine, profiles, info },
-					{ method: request.method ?? 'GET', path, query: url.searchParams, body },
-				),
+				route({ engine, info }, { method: request.method ?? 'GET', path, query: url.searchParams, body }),
 			)
 			.then((reply) => {
 				if ('stream' in reply) {

@@ -1,5 +1,5 @@
 import type { Paths } from '../config.js';
-import { CaoError, oneLine } from '../errors.js';
+import { oneLine, ValidationError } from '../errors.js';
 import { createFlowService } from '../flows/flow-service.js';
 import { createProfileStore, type ProfileStore } from '../profiles/profile-store.js';
 import { createTmuxRunner } from './backends/tmux.js';
@@ -66,17 +66,42 @@ export const createEngine = (options: EngineOptions) => {
 	});
 	const sessions = createSessionService({ backend, terminals, terminalService, sessionEnv });
 	const profiles = options.profiles ?? createProfileStore({ storeDir: paths.agentStore });
+	/** Creates the terminal, then offers it the messages that came while it started. */
+	const create = async (request: CreateTerminalOptions) => {
+		const record = await terminalService.create(request);
+		void inboxService.offer(record.id);
+		return record;
+	};
+	/**
+	 * A terminal by profile name: the provider asked for, else the profile's, else
+	 * `defaultProvider` (a supervisor's own, for its workers).
+	 */
+	const launch = async ({
+		profile: name,
+		provider,
+		defaultProvider,
+		...rest
+	}: Omit<CreateTerminalOptions, 'provider' | 'profile'> & {
+		profile?: string;
+		provider?: string;
+		defaultProvider?: string;
+	}) => {
+		const profile = name ? await profiles.get(name) : null;
+		const chosen = provider ?? profile?.provider ?? defaultProvider;
+		if (!chosen)
+			throw new ValidationError(
+				profile
+					? `profile '${profile.name}' names no provider: give one`
+					: 'give a provider or a profile that names one',
+			);
+		return create({ ...rest, provider: chosen, profile });
+	};
 	const flowRepository = createFlowRepository(db);
 	const flowService = createFlowService({
 		bus,
 		flows: flowRepository,
 		terminals: {
-			async create({ profile: name, provider, session, workingDirectory }) {
-				const profile = await profiles.get(name);
-				const chosen = provider ?? profile.provider;
-				if (!chosen) throw new CaoError(`profile '${name}' names no provider: give the flow one`);
-				return terminalService.create({ provider: chosen, profile, session, workingDirectory });
-			},
+			create: (request) => launch(request),
 			statusOf: (id) => terminalService.statusOf(id),
 			remove: (id) => terminalService.remove(id),
 			sendInput: (id, text) => terminalService.sendInput(id, text),
@@ -104,15 +129,8 @@ export const createEngine = (options: EngineOptions) => {
 		inbox: inboxService,
 		flows: { ...flowService, repository: flowRepository },
 		profiles,
-		terminals: {
-			...terminalService,
-			/** Creates the terminal, then offers it the messages that came while it started. */
-			async create(request: CreateTerminalOptions) {
-				const record = await terminalService.create(request);
-				void inboxService.offer(record.id);
-				return record;
-			},
-		},
+		terminals: { ...terminalService, create },
+		launch,
 		sessions,
 		logWriter,
 		async start() {

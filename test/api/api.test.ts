@@ -25,7 +25,6 @@ describeWithTmux('control API on a Unix socket, over a real engine', () => {
 		socket = t.sandbox.paths.socket;
 		server = await startApiServer({
 			engine: t.engine,
-			profiles: createProfileStore({ storeDir: t.sandbox.paths.agentStore }),
 			home: t.sandbox.home,
 			socketPath: socket,
 		});
@@ -151,7 +150,6 @@ describeWithTmux('control API on a Unix socket, over a real engine', () => {
 		writeFileSync(socket, '');
 		server = await startApiServer({
 			engine: t.engine,
-			profiles: createProfileStore({ storeDir: t.sandbox.paths.agentStore }),
 			home: t.sandbox.home,
 			socketPath: socket,
 		});
@@ -162,7 +160,6 @@ describeWithTmux('control API on a Unix socket, over a real engine', () => {
 		await expect(
 			startApiServer({
 				engine: t.engine,
-				profiles: createProfileStore({ storeDir: t.sandbox.paths.agentStore }),
 				home: t.sandbox.home,
 				socketPath: socket,
 			}),

@@ -49,7 +49,6 @@ const supervisorReply = (result: string) => `The worker said: ${result}`;
 			test = await startTestEngine();
 			api = await startApiServer({
 				engine: test.engine,
-				profiles: createProfileStore({ storeDir: test.sandbox.paths.agentStore }),
 				home: test.sandbox.home,
 				socketPath: test.sandbox.paths.socket,
 			});
