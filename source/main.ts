@@ -1,12 +1,13 @@
 import type { Server } from 'node:http';
+import { join } from 'node:path';
 import { startApiServer, stopApiServer } from './api/server.js';
+import { readLiveTerminal } from './commands/live-terminal.js';
 import { resolvePaths, resolveTmuxSocket } from './config.js';
 import { createTmuxRunner } from './engine/backends/tmux.js';
 import { createTmuxBackend } from './engine/backends/tmux-backend.js';
 import { createEngine } from './engine/engine.js';
-import { openDatabase } from './engine/store/database.js';
-import { createTerminalRepository } from './engine/store/terminal-repository.js';
-import { oneLine, TerminalNotFoundError } from './errors.js';
+import { lastReply } from './engine/terminals/reply-store.js';
+import { oneLine } from './errors.js';
 import { parseLaunchSpec } from './headless/launch-spec.js';
 import { printEvents } from './headless/ndjson-printer.js';
 import { getProvider } from './providers/registry.js';
@@ -104,22 +105,18 @@ export const runHeadless = async (options: HeadlessOptions): Promise<void> => {
 /** `cao-tui output TERMINAL [--last]`: reads the terminal straight from tmux; no engine needed. */
 export const printOutput = async (terminalId: string, last: boolean): Promise<void> => {
 	const paths = resolvePaths();
-	const db = openDatabase(paths.database);
-	try {
-		const record = createTerminalRepository(db).get(terminalId);
-		if (!record || record.exitedAt !== null) throw new TerminalNotFoundError(terminalId);
-		const backend = createTmuxBackend({
-			tmux: createTmuxRunner(resolveTmuxSocket()),
-			fifoDir: paths.fifos,
-			warn: stderrLine,
-		});
-		const screen = await backend.capture(
-			{ terminalId, session: record.session, window: record.window },
-			{ history: true },
-		);
-		const text = last ? getProvider(record.provider).extractLastReply(screen) : screen.trimEnd();
-		process.stdout.write(`${text}\n`);
-	} finally {
-		db.close();
-	}
+	const record = readLiveTerminal(terminalId);
+	const backend = createTmuxBackend({
+		tmux: createTmuxRunner(resolveTmuxSocket()),
+		fifoDir: paths.fifos,
+		warn: stderrLine,
+	});
+	const screen = await backend.capture(
+		{ terminalId, session: record.session, window: record.window },
+		{ history: true },
+	);
+	const text = last
+		? lastReply(getProvider(record.provider), screen, join(paths.terminals, terminalId))
+		: screen.trimEnd();
+	process.stdout.write(`${text}\n`);
 };

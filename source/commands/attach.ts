@@ -1,24 +1,15 @@
 import { spawn } from 'node:child_process';
-import { resolvePaths, resolveTmuxSocket } from '../config.js';
+import { resolveTmuxSocket } from '../config.js';
 import { tmuxTarget } from '../engine/backends/tmux-backend.js';
-import { openDatabase } from '../engine/store/database.js';
-import { createTerminalRepository } from '../engine/store/terminal-repository.js';
-import { CaoError, TerminalNotFoundError } from '../errors.js';
+import { CaoError } from '../errors.js';
+import { readLiveTerminal } from './live-terminal.js';
 
 /**
  * `cao-tui attach TERMINAL`: the terminal's tmux window, in this terminal (inside tmux, the client
  * switches to it). Reads the database, so it works with no engine running.
  */
 export const attach = async (terminalId: string): Promise<void> => {
-	const db = openDatabase(resolvePaths().database);
-	let target: string;
-	try {
-		const record = createTerminalRepository(db).get(terminalId);
-		if (!record || record.exitedAt !== null) throw new TerminalNotFoundError(terminalId);
-		target = tmuxTarget(record);
-	} finally {
-		db.close();
-	}
+	const target = tmuxTarget(readLiveTerminal(terminalId));
 	const socket = resolveTmuxSocket();
 	const args = [
 		...(socket ? ['-L', socket] : []),

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import type { ReplyStore } from '../../providers/types.js';
+import type { Provider, ReplyStore } from '../../providers/types.js';
 
 /**
  * The last reply a CLI recorded in its own store, or '' when there is none to be had: no file yet,
@@ -17,3 +17,8 @@ export const readReplyStore = (store: ReplyStore): string => {
 		db?.close();
 	}
 };
+
+/** The agent's last reply: from the CLI's own record where it keeps one, else from the screen. */
+export const lastReply = (provider: Provider, screen: string, configDir: string): string =>
+	(provider.replyStore && readReplyStore(provider.replyStore(configDir))) ||
+	provider.extractLastReply(screen);

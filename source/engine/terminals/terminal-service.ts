@@ -22,7 +22,7 @@ import type { TerminalStatus } from '../status/statuses.js';
 import type { SessionEnvRepository } from '../store/session-env-repository.js';
 import type { TerminalRecord, TerminalRepository } from '../store/terminal-repository.js';
 import { createLaunchLinks, removeLaunchLinks, sweepLaunchLinks } from './launch-links.js';
-import { readReplyStore } from './reply-store.js';
+import { lastReply } from './reply-store.js';
 import { assertEnv, sanitizeInput, sessionName, terminalIdPattern } from './validation.js';
 
 export type CreateTerminalOptions = {
@@ -377,9 +377,7 @@ export const createTerminalService = (options: TerminalServiceOptions) => {
 			const record = requireLive(id);
 			const screen = await backend.capture(refOf(record), { history: true });
 			if (mode === 'full') return screen;
-			const provider = getProvider(record.provider);
-			const stored = provider.replyStore && readReplyStore(provider.replyStore(join(options.configRoot, id)));
-			return stored || provider.extractLastReply(screen);
+			return lastReply(getProvider(record.provider), screen, join(options.configRoot, id));
 		},
 		/** Created but not ready yet: its screen belongs to initialize(), not to input or messages. */
 		isStarting: (id: string): boolean => creating.has(id),
