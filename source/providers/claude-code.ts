@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { answerDialogsUntilIdle, type Dialog } from './initialize.js';
 import { findLastIndex, normalizeStream, trimBlankLines } from './text.js';
 import { mcpServersConfig } from './mcp-servers.js';
+import { renderScreen, type Screen, screenSnapshot, turnMark } from './screen.js';
 import type { Detection, LaunchFile, LaunchOptions, Provider } from './types.js';
 
 /*
@@ -16,7 +17,11 @@ import type { Detection, LaunchFile, LaunchOptions, Provider } from './types.js'
  *               "Esc to cancel · Tab to amend"; the title is "✳ …" there, as when idle
  *   error       the turn's reply is "● API Error: 400 …", then the usual "✻ Baked for 0s"
  * In a raw stream the spinner only repaints its glyph and counters, so the order of the evidence
- * (and the title, at its position in the stream) decides, not what a single line says.
+ * (and the title, at its position in the stream) decides, not what a single line says. Claude
+ * repaints only the cells that change, so a line of the stream can be a fragment: "✻ Cooked for
+ * 1s" over "* Doing…" arrives as "✻", "C", "oked for 1s" (the "o" stays). The engine keeps the
+ * screen across turns (`compact`, with a turn mark), and where the stream's reading finds no turn
+ * end, the rebuilt screen is read too.
  */
 
 /** Marks an OSC window title at its place in the stream, so a title can be weighed by position. */
@@ -182,6 +187,100 @@ const dialogs: readonly Dialog[] = [
 	},
 ];
 
+/** The stream's own reading: the newest evidence, by its position in the stream, decides. */
+const detectStream = (buffer: string): Detection => {
+	const lines = streamLines(buffer);
+	let busy = none;
+	let dialog = none;
+	let done = none;
+	let ready = none;
+	let titleReady = none;
+	let user = none;
+	let interrupted = none;
+	lines.forEach((line, index) => {
+		if (line.startsWith(titleMark)) {
+			const title = line.slice(titleMark.length);
+			if (busyTitle.test(title)) busy = { index, line: title };
+			else titleReady = { index, line: title };
+		} else if (isDialog(line)) dialog = { index, line };
+		else if (turnDone.test(line)) done = { index, line };
+		else if (interruptHint.test(line) || spinnerLine.test(line) || tokenCounter.test(line))
+			busy = { index, line };
+		else if (spinnerGlyph.test(line)) busy = { index, line };
+		else if (idleFooter.test(line)) ready = { index, line };
+		else if (interruptedLine.test(line)) ready = interrupted = { index, line };
+		else if (isUserLine(lines, index)) user = { index, line };
+	});
+
+	// A dialog drawn after everything else: the title turns "✳" under it, so only the footer, a
+	// new turn or a busy sign after it dismisses it.
+	if (dialog.index > newest(busy, ready, done, user).index)
+		return { status: 'waiting_user_answer', rule: 'claude_code.dialog', line: dialog.line };
+	const settledOnScreen = newest(ready, done, dialog);
+	const settled = newest(settledOnScreen, titleReady);
+	if (busy.index > settled.index) return { status: 'processing', rule: 'claude_code.busy', line: busy.line };
+	// A message sent and nothing drawn since: the turn has not shown itself yet (or never will,
+	// for a command that starts none), so say nothing and keep the status as it was.
+	if (user.index > settled.index)
+		return { status: 'unknown', rule: 'claude_code.submitted', line: user.line };
+	if (done.index > user.index)
+		return turnEnd(lines, user.index, done.index, {
+			status: 'completed',
+			rule: 'claude_code.turn-done',
+			line: done.line,
+		});
+	// The title turns "✳" a moment before the reply and "✻ … for Ns" are drawn: not yet.
+	if (titleReady.index > settledOnScreen.index && busy.index > user.index)
+		return { status: 'unknown', rule: 'claude_code.finishing', line: titleReady.line };
+	// No "✻ … for Ns" (a user may turn it off): a reply, then the idle footer.
+	if (user.index !== -1 && ready.index > user.index && ready.index > busy.index) {
+		const start = findLastIndex(lines, (line) => blockStart.test(line), ready.index);
+		if (start > user.index && start > interrupted.index)
+			return turnEnd(lines, user.index, ready.index, {
+				status: 'completed',
+				rule: 'claude_code.reply-then-footer',
+				line: lines[start] as string,
+			});
+	}
+	if (settledOnScreen.index !== -1)
+		return { status: 'idle', rule: 'claude_code.ready', line: settledOnScreen.line };
+	// No footer yet: the input box says it is up (the title alone comes before the screen).
+	const box = findLastIndex(lines, (line) => boxLine.test(line));
+	if (box !== -1 && inBox(lines, box))
+		return { status: 'idle', rule: 'claude_code.input-box', line: lines[box] as string };
+	return { status: 'unknown', rule: 'claude_code.none', line: settled.line };
+};
+
+/** The top rule of the input box at the bottom (the row above "❯ "), or the screen's end. */
+const boxTopOf = (rows: readonly string[]): number => {
+	const box = findLastIndex(rows, (line) => boxLine.test(line));
+	if (box === -1 || !inBox(rows, box)) return rows.length;
+	return findLastIndex(rows, (line) => ruleLine.test(line), box);
+};
+
+/**
+ * A turn read on the screen rebuilt since the input (rows drawn since the turn mark are `fresh`),
+ * for what the stream's fragments hide; undefined where the screen adds nothing.
+ */
+const detectOnScreen = ({ rows, fresh = new Set<number>() }: Screen): Detection | undefined => {
+	const drawn = (index: number) => index !== -1 && fresh.has(index);
+	// Only the input box and the footer redrawn (the echo of the input, a notice): the turn has not
+	// shown itself yet, and the previous turn's "✻ … for Ns" above is not this turn's end.
+	const boxTop = boxTopOf(rows);
+	if (![...fresh].some((index) => index < boxTop))
+		return { status: 'unknown', rule: 'claude_code.turn-unseen', line: '' };
+	const user = lastUserLine(rows);
+	if (!drawn(user)) return undefined;
+	const done = findLastIndex(rows, (line) => turnDone.test(line));
+	if (done > user && drawn(done))
+		return turnEnd(rows, user, done, {
+			status: 'completed',
+			rule: 'claude_code.turn-done',
+			line: rows[done] as string,
+		});
+	return undefined;
+};
+
 export const claudeCodeProvider: Provider = {
 	name: 'claude_code',
 	input: {
@@ -223,68 +322,17 @@ export const claudeCodeProvider: Provider = {
 		await answerDialogsUntilIdle(this, context, dialogs);
 	},
 
-	detect(buffer): Detection {
-		const lines = streamLines(buffer);
-		let busy = none;
-		let dialog = none;
-		let done = none;
-		let ready = none;
-		let titleReady = none;
-		let user = none;
-		let interrupted = none;
-		lines.forEach((line, index) => {
-			if (line.startsWith(titleMark)) {
-				const title = line.slice(titleMark.length);
-				if (busyTitle.test(title)) busy = { index, line: title };
-				else titleReady = { index, line: title };
-			} else if (isDialog(line)) dialog = { index, line };
-			else if (turnDone.test(line)) done = { index, line };
-			else if (interruptHint.test(line) || spinnerLine.test(line) || tokenCounter.test(line))
-				busy = { index, line };
-			else if (spinnerGlyph.test(line)) busy = { index, line };
-			else if (idleFooter.test(line)) ready = { index, line };
-			else if (interruptedLine.test(line)) ready = interrupted = { index, line };
-			else if (isUserLine(lines, index)) user = { index, line };
-		});
+	compact(buffer, options) {
+		return screenSnapshot(buffer, { ...options, fromTop: true });
+	},
 
-		// A dialog drawn after everything else: the title turns "✳" under it, so only the footer, a
-		// new turn or a busy sign after it dismisses it.
-		if (dialog.index > newest(busy, ready, done, user).index)
-			return { status: 'waiting_user_answer', rule: 'claude_code.dialog', line: dialog.line };
-		const settledOnScreen = newest(ready, done, dialog);
-		const settled = newest(settledOnScreen, titleReady);
-		if (busy.index > settled.index)
-			return { status: 'processing', rule: 'claude_code.busy', line: busy.line };
-		// A message sent and nothing drawn since: the turn has not shown itself yet (or never will,
-		// for a command that starts none), so say nothing and keep the status as it was.
-		if (user.index > settled.index)
-			return { status: 'unknown', rule: 'claude_code.submitted', line: user.line };
-		if (done.index > user.index)
-			return turnEnd(lines, user.index, done.index, {
-				status: 'completed',
-				rule: 'claude_code.turn-done',
-				line: done.line,
-			});
-		// The title turns "✳" a moment before the reply and "✻ … for Ns" are drawn: not yet.
-		if (titleReady.index > settledOnScreen.index && busy.index > user.index)
-			return { status: 'unknown', rule: 'claude_code.finishing', line: titleReady.line };
-		// No "✻ … for Ns" (a user may turn it off): a reply, then the idle footer.
-		if (user.index !== -1 && ready.index > user.index && ready.index > busy.index) {
-			const start = findLastIndex(lines, (line) => blockStart.test(line), ready.index);
-			if (start > user.index && start > interrupted.index)
-				return turnEnd(lines, user.index, ready.index, {
-					status: 'completed',
-					rule: 'claude_code.reply-then-footer',
-					line: lines[start] as string,
-				});
-		}
-		if (settledOnScreen.index !== -1)
-			return { status: 'idle', rule: 'claude_code.ready', line: settledOnScreen.line };
-		// No footer yet: the input box says it is up (the title alone comes before the screen).
-		const box = findLastIndex(lines, (line) => boxLine.test(line));
-		if (box !== -1 && inBox(lines, box))
-			return { status: 'idle', rule: 'claude_code.input-box', line: lines[box] as string };
-		return { status: 'unknown', rule: 'claude_code.none', line: settled.line };
+	detect(buffer): Detection {
+		const mark = buffer.lastIndexOf(turnMark);
+		if (mark === -1) return detectStream(buffer);
+		// What stood on screen before the input is the previous turn's: only the turn is read.
+		const streamed = detectStream(buffer.slice(mark + turnMark.length));
+		if (streamed.status !== 'idle' && streamed.status !== 'unknown') return streamed;
+		return detectOnScreen(renderScreen(buffer, { fromTop: true })) ?? streamed;
 	},
 
 	extractLastReply(screen) {

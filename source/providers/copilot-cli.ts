@@ -67,7 +67,7 @@ const outerSpace = /^\n+|\s+$/g;
 const screenRows = (raw: string): string[] => {
 	const park = parkedCursor.exec(raw);
 	const start = park ? { row: Number(park[1]) - 1, col: Number(park[2]) - 1 } : undefined;
-	return renderScreen(raw, start).rows.map((row) => row.replace(scrollbar, ''));
+	return renderScreen(raw, { start }).rows.map((row) => row.replace(scrollbar, ''));
 };
 
 const lastIndexWhere = (rows: readonly string[], test: (row: string) => boolean, before = rows.length) => {

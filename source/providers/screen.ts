@@ -13,6 +13,16 @@ export type Screen = { rows: string[]; title: string | null; fresh?: ReadonlySet
 /** Where the cursor is when the stream starts (0-based), for buffers that start mid-session. */
 export type CursorStart = { row: number; col: number };
 
+export type ReplayOptions = {
+	start?: CursorStart;
+	/**
+	 * The stream starts at the top of the screen (a terminal's whole output): a move up stops at
+	 * the first row, as on a terminal. Claude erases its first frame with "\x1b[17A" after drawing
+	 * 16 rows; without this the next frame would land a row too high.
+	 */
+	fromTop?: boolean;
+};
+
 /**
  * Marks where a turn begins in a stream kept across turns (a private OSC no terminal uses): rows
  * drawn after it are the turn's own, rows before it what the screen already showed.
@@ -144,8 +154,14 @@ type Replayed = {
  * cells, the alternate screen starts a fresh grid. Rows above the start are kept (negative
  * indexes). Plain text (a tmux capture) comes out as its own lines.
  */
-const replay = (raw: string, start: CursorStart = { row: 0, col: 0 }): Replayed => {
+const replay = (
+	raw: string,
+	{ start = { row: 0, col: 0 }, fromTop = false }: ReplayOptions = {},
+): Replayed => {
 	let grid = new Map<number, Row>();
+	const up = (count: number) => {
+		row = fromTop ? Math.max(0, row - count) : row - count;
+	};
 	let row = start.row;
 	let col = start.col;
 	let saved = { row, col };
@@ -212,7 +228,7 @@ const replay = (raw: string, start: CursorStart = { row: 0, col: 0 }): Replayed 
 	};
 	const reverseIndex = () => {
 		if (region && row === region.top) shiftRows(region.top, 1);
-		else row -= 1;
+		else up(1);
 	};
 	const setMode = (params: string, on: boolean) => {
 		const modes = params.slice(1).split(';');
@@ -230,13 +246,16 @@ const replay = (raw: string, start: CursorStart = { row: 0, col: 0 }): Replayed 
 			if (final === 'h' || final === 'l') setMode(params, final === 'h');
 			return;
 		}
+		// Other private sequences move nothing: "\x1b[<u" and "\x1b[>1u" pop and push the kitty
+		// keyboard mode (not "\x1b[u", restore the cursor), "\x1b[>4;2m" sets modifyOtherKeys.
+		if (/^[<=>]/.test(params)) return;
 		const values = params.split(';').map((value) => Number.parseInt(value, 10));
 		const first = values[0];
 		const count = first !== undefined && first > 0 ? first : 1;
 		const mode = first !== undefined && !Number.isNaN(first) ? first : 0;
 		switch (final) {
 			case 'A':
-				row -= count;
+				up(count);
 				break;
 			case 'B':
 			case 'e':
@@ -254,7 +273,7 @@ const replay = (raw: string, start: CursorStart = { row: 0, col: 0 }): Replayed 
 				col = 0;
 				break;
 			case 'F':
-				row -= count;
+				up(count);
 				col = 0;
 				break;
 			case 'G':
@@ -417,8 +436,8 @@ const replay = (raw: string, start: CursorStart = { row: 0, col: 0 }): Replayed 
 };
 
 /** The screen a raw stream leaves, read as it settles: without what is still being written. */
-export const renderScreen = (raw: string, start?: CursorStart): Screen =>
-	replay(settledPart(raw), start).screen;
+export const renderScreen = (raw: string, options?: ReplayOptions): Screen =>
+	replay(settledPart(raw), options).screen;
 
 /**
  * A short stream that draws what `raw` leaves on screen (rows, title, scroll region, cursor,
@@ -428,9 +447,12 @@ export const renderScreen = (raw: string, start?: CursorStart): Screen =>
  * `newTurn` every row is drawn before a turn mark; after one, the rows drawn since it come after
  * the mark again, so they stay the turn's own.
  */
-export const screenSnapshot = (raw: string, options: { newTurn?: boolean } = {}): string => {
+export const screenSnapshot = (
+	raw: string,
+	options: { newTurn?: boolean; fromTop?: boolean } = {},
+): string => {
 	const settled = settledPart(raw);
-	const { screen, top, alternate, row, col, region } = replay(settled);
+	const { screen, top, alternate, row, col, region } = replay(settled, { fromTop: options.fromTop });
 	const { rows, title, fresh } = screen;
 	// Rows above the first (negative) cannot be addressed by a CUP: reached from it by a move up.
 	const moveTo = (to: number, column: number) =>

@@ -245,6 +245,42 @@ describe('claudeCodeProvider.detect', () => {
 		});
 	});
 
+	// Real Claude Code over the fake server: its spinner said "* Doing…", so "✻ Cooked for 1s" came
+	// as "✻", "C", "oked for 1s" (and "● " of the reply was never repainted). The engine keeps the
+	// screen with a turn mark at the input, as it does live (compact, then the turn's bytes).
+	describe('a turn whose end is repainted in fragments (kept screen, turn mark)', () => {
+		const raw = fixture('partial_repaint_turn_raw.txt');
+		const input = raw.indexOf('\r\x1b[2C\x1b[3ASay\x1b[7Ghello');
+		const end = raw.indexOf('oked\x1b[10Gfor');
+		const turn = (upTo: number) =>
+			(claude.compact?.(raw.slice(0, input), { newTurn: true }) ?? '') + raw.slice(input, upTo);
+
+		it('reads completed at the end, from the rebuilt screen', () => {
+			expect(input).toBeGreaterThan(0);
+			expect(claude.detect(raw.slice(input), afterInput).status).not.toBe('completed');
+			expect(claude.detect(turn(raw.length), afterInput)).toEqual({
+				status: 'completed',
+				rule: 'claude_code.turn-done',
+				line: '✻ Cooked for 1s',
+			});
+		});
+
+		it('is never idle or completed before it, wherever the stream is cut', () => {
+			const seen = new Set<string>();
+			for (let at = input; at < end; at++) seen.add(claude.detect(turn(at), afterInput).status);
+			expect([...seen].sort()).toEqual(['processing', 'unknown']);
+		});
+
+		it("takes the previous turn's end for nothing while only the box is redrawn", () => {
+			const next = claude.compact?.(raw, { newTurn: true }) ?? '';
+			// The next input's echo in the box (as recorded), then the footer redrawn under it.
+			const echo = '\x1b[2C\x1b[2AWrite\x1b[9Ga\x1b[11Glong\x1b[16Gprogram\x1b[7m \r\x1b[2B\x1b[27m\x1b[K';
+			const footer = '\r\x1b[2C? for shortcuts · ← for agents ';
+			expect(claude.detect(next + echo, afterInput).status).toBe('unknown');
+			expect(claude.detect(next + echo + footer, afterInput).status).toBe('unknown');
+		});
+	});
+
 	// The worst mistake is a completed before the turn ends: cut a real turn's stream anywhere.
 	it.each(['turn_raw.txt', 'long_turn_raw.txt'])(
 		'%s: never ready before "✻ … for Ns", wherever the stream is cut',

@@ -66,8 +66,18 @@ describe('renderScreen', () => {
 		]);
 	});
 
+	it('moves no cursor for kitty keyboard and modifyOtherKeys sequences ("\\x1b[<u" is not "\\x1b[u")', () => {
+		expect(renderScreen('\x1b[sone\r\ntwo\x1b[<u\x1b[>1u\x1b[>4;2m!').rows).toEqual(['one', 'two!']);
+	});
+
+	it('fromTop: a move up stops at the first row, as on a terminal', () => {
+		expect(renderScreen('one\r\ntwo\x1b[5A\rtop', { fromTop: true }).rows).toEqual(['top', 'two']);
+		expect(renderScreen('one\r\ntwo\x1b[5A\rtop').rows[0]).toBe('top');
+		expect(renderScreen('one\r\ntwo\x1b[5A\rtop').rows).toHaveLength(6);
+	});
+
 	it('starts where it is told: a buffer cut in the middle of a session', () => {
-		expect(renderScreen('\x1b[2Aup', { row: 5, col: 1 }).rows).toEqual([' up']);
+		expect(renderScreen('\x1b[2Aup', { start: { row: 5, col: 1 } }).rows).toEqual([' up']);
 	});
 
 	it('after a turn mark, names the rows drawn since it', () => {

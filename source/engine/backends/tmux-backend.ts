@@ -284,6 +284,7 @@ export const createTmuxBackend = (options: TmuxBackendOptions): TerminalBackend 
 					'-F',
 					'#{window_id}',
 					'env',
+					...(spec.unsetEnv ?? []).flatMap((name) => ['-u', name]),
 					'--',
 					// tmux gives a pane the PATH of the client that made it, over -e: pass it to env.
 					...(spec.env.PATH === undefined ? [] : [`PATH=${spec.env.PATH}`]),

@@ -6,6 +6,8 @@ export type TerminalSpec = TerminalRef & {
 	command: readonly string[];
 	workingDirectory: string;
 	env: Readonly<Record<string, string>>;
+	/** Variables the agent must not inherit from the server or the engine. */
+	unsetEnv?: readonly string[];
 };
 
 /** What a backend reports about one terminal. */

@@ -98,6 +98,17 @@ const directoryOf = (path: string): string => {
 	return full;
 };
 
+/**
+ * The variables that tell a program it runs in CI (`CI`, `CONTINUOUS_INTEGRATION`, `CI_*`), which
+ * the agents must not inherit from the engine: Ink-based CLIs (Gemini CLI) then draw nothing but
+ * their last frame, so no status could be read. A terminal's own environment may still set them.
+ */
+const ciMarkers = (env: Readonly<Record<string, string | undefined>>): string[] => [
+	'CI',
+	'CONTINUOUS_INTEGRATION',
+	...Object.keys(env).filter((name) => name.startsWith('CI_')),
+];
+
 export const createTerminalService = (options: TerminalServiceOptions) => {
 	const { bus, backend, monitor, terminals } = options;
 	const now = options.now ?? Date.now;
@@ -274,6 +285,7 @@ export const createTerminalService = (options: TerminalServiceOptions) => {
 					command: launch.command,
 					workingDirectory,
 					env: { ...launch.env, ...env, CAO_TERMINAL_ID: id },
+					unsetEnv: ciMarkers(options.env).filter((name) => !(name in env) && !(name in launch.env)),
 				},
 				sinkFor(id),
 			);

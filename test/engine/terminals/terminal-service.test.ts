@@ -225,6 +225,34 @@ describeWithTmux('terminal service on real tmux', () => {
 		expect(await ask(fresh.id)).toBe('|');
 	});
 
+	it('keeps the CI markers of the server and the engine from the agents, unless a terminal sets them', async () => {
+		// As when the engine and its tmux server were started by a CI job: Ink-based CLIs would
+		// draw nothing but their last frame.
+		await t.engine.stop();
+		const ci = createEngine({
+			paths: t.sandbox.paths,
+			tmuxSocket: t.sandbox.socket,
+			env: { ...process.env, CI: 'true', CI_JOB_ID: '42' },
+		});
+		await ci.start();
+		try {
+			await ci.terminals.create({ provider: 'shell' });
+			t.sandbox.tmux('set-environment', '-g', 'CI', 'true');
+			t.sandbox.tmux('set-environment', '-g', 'CI_JOB_ID', '42');
+			const ask = async (env?: Record<string, string>) => {
+				const terminal = await ci.terminals.create({ provider: 'shell', env });
+				const done = nextEvent(ci.bus, `terminal.${terminal.id}.status`, (e) => e.status === 'completed');
+				await ci.terminals.sendInput(terminal.id, 'printf "%s|%s\\n" "${CI-unset}" "${CI_JOB_ID-unset}"');
+				await done;
+				return ci.terminals.getOutput(terminal.id, 'last');
+			};
+			expect(await ask()).toBe('unset|unset');
+			expect(await ask({ CI: '1' })).toBe('1|unset');
+		} finally {
+			await ci.stop();
+		}
+	});
+
 	it('asks the agent to quit before deleting its terminal, when told to', async () => {
 		const terminal = await t.engine.terminals.create({ provider: 'fake' });
 		const inputs = t.events.filter((event) => event.topic === `terminal.${terminal.id}.input`).length;
