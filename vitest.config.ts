@@ -7,6 +7,7 @@ export default defineConfig({
 		exclude: ['test/real/**', 'node_modules/**'],
 		// Native modules (better-sqlite3, node-pty) and FIFOs are happiest in child processes.
 		pool: 'forks',
+		setupFiles: ['test/helpers/no-ci.ts'],
 		testTimeout: 30_000,
 		hookTimeout: 30_000,
 	},

@@ -4,7 +4,10 @@ import { CaoError, oneLine } from './errors.js';
 
 const help = `
   Usage
-    $ cao-tui [--no-ui] [options]        the engine (headless with --no-ui)
+    $ cao-tui [options]                  the panel: a live grid of the agents over the engine
+    $ cao-tui --no-ui [options]          the engine headless: events as NDJSON on stdout
+    $ cao-tui --demo                     the panel with a fake supervisor, two fake workers
+                                         and a demo flow (no agent CLI needed)
     $ cao-tui launch --agents PROFILE[,PROFILE…] [--provider P] [--session NAME]
                      [--working-directory DIR] [--env K=V]… [--headless MESSAGE [--wait]]
                                          agent terminals in a running engine (one session);
@@ -36,6 +39,15 @@ const help = `
                                          ($CAO_HOME/logs/terminal/ID.log) through the same status
                                          logic as the engine
 
+  The panel
+    Header (backend, counts by status, next flow run), a card per terminal (name, provider,
+    status badge and how long, pending messages, last screen line), the selected terminal's
+    screen, status changes with their evidence and inbox, and the keys that apply in the footer.
+    Keys: arrows or h j k l move · enter attach (detach to come back) · n new terminal
+    i input · m message · f flows (run now, enable/disable) · x kill · w next waiting agent
+    / filter · e why this status · ? help · q quit (asks first when flows are scheduled).
+    Quitting stops the engine cleanly; the agents keep running in tmux.
+
   Headless mode (--no-ui)
     Starts the engine and prints every event (not raw output) as one JSON object per line:
       {"topic":"terminal.ab12cd34.status","status":"idle","previous":"unknown","rule":…,"line":…}
@@ -44,7 +56,8 @@ const help = `
     SIGINT or SIGTERM stops reading; the agents keep running in tmux.
 
   Options
-    --no-ui                     Run headless (the panel is not built yet)
+    --no-ui                     Run headless (no panel)
+    --demo                      Start the demo agents and flow (with the panel or --no-ui)
     --launch PROVIDER[:PROFILE] Create a terminal at start; repeatable (providers: shell, fake)
     --session NAME              tmux session for launched terminals (default: one per terminal)
     --working-directory DIR     Where launched agents start (default: here)
@@ -80,6 +93,7 @@ const cli = meow(help, {
 	allowUnknownFlags: false,
 	flags: {
 		ui: { type: 'boolean', default: true },
+		demo: { type: 'boolean', default: false },
 		launch: { type: 'string', isMultiple: true, default: [] },
 		session: { type: 'string' },
 		workingDirectory: { type: 'string' },
@@ -111,10 +125,15 @@ const run = async (): Promise<void> => {
 		});
 	switch (command) {
 		case undefined:
-			if (cli.flags.ui) {
-				throw new CaoError('the panel is not built yet; run `cao-tui --no-ui` for the headless engine');
-			}
+			if (cli.flags.ui)
+				return (await import('./ui/panel.js')).runPanel({
+					demo: cli.flags.demo,
+					launch: cli.flags.launch,
+					session: cli.flags.session,
+					workingDirectory: cli.flags.workingDirectory,
+				});
 			return (await import('./main.js')).runHeadless({
+				demo: cli.flags.demo,
 				launch: cli.flags.launch,
 				session: cli.flags.session,
 				workingDirectory: cli.flags.workingDirectory,

@@ -5,28 +5,35 @@ import { readLiveTerminal } from './commands/live-terminal.js';
 import { resolvePaths, resolveTmuxSocket } from './config.js';
 import { createTmuxRunner } from './engine/backends/tmux.js';
 import { createTmuxBackend } from './engine/backends/tmux-backend.js';
-import { createEngine } from './engine/engine.js';
+import { createEngine, type Engine } from './engine/engine.js';
 import { lastReply } from './engine/terminals/reply-store.js';
 import { oneLine } from './errors.js';
-import { parseLaunchSpec } from './headless/launch-spec.js';
+import { type LaunchSpec, parseLaunchSpec } from './headless/launch-spec.js';
 import { printEvents } from './headless/ndjson-printer.js';
 import { getProvider } from './providers/registry.js';
 
 export type HeadlessOptions = {
+	demo?: boolean;
 	launch: readonly string[];
 	workingDirectory?: string;
 	session?: string;
 };
 
-const stderrLine = (message: string) => process.stderr.write(`cao-tui: ${message}\n`);
+export const stderrLine = (message: string) => process.stderr.write(`cao-tui: ${message}\n`);
+
+export type ServeOptions = {
+	/** Subscribes views to the bus before the engine starts (so they see every event). */
+	beforeStart?(engine: Engine): void;
+	/** Runs first when the engine stops (a view steps down). */
+	beforeStop?(): void;
+};
 
 /**
- * `cao-tui --no-ui`: the engine with NDJSON events on stdout until SIGINT or SIGTERM. The tmux
- * terminals keep running after it stops.
+ * The engine as `cao-tui` and `cao-tui --no-ui` run it: the control API first (one engine per
+ * CAO_HOME), then the engine, serving until `stop`, SIGINT or SIGTERM; a crash stops it cleanly
+ * too (no FIFO, pipe or hook left) and says why in one line. The tmux terminals keep running.
  */
-export const runHeadless = async (options: HeadlessOptions): Promise<void> => {
-	const specs = options.launch.map(parseLaunchSpec);
-	for (const spec of specs) getProvider(spec.provider);
+export const serveEngine = async (options: ServeOptions = {}) => {
 	const paths = resolvePaths();
 	const engine = createEngine({ paths, tmuxSocket: resolveTmuxSocket() });
 	let api: Server;
@@ -41,7 +48,7 @@ export const runHeadless = async (options: HeadlessOptions): Promise<void> => {
 		await engine.stop();
 		throw error;
 	}
-	printEvents(engine.bus, (line) => process.stdout.write(line));
+	options.beforeStart?.(engine);
 	try {
 		await engine.start();
 	} catch (error) {
@@ -57,6 +64,11 @@ export const runHeadless = async (options: HeadlessOptions): Promise<void> => {
 		if (stopping) return;
 		stopping = true;
 		clearInterval(keepAlive);
+		try {
+			options.beforeStop?.();
+		} catch {
+			// The view is going anyway; the engine must still stop.
+		}
 		void stopApiServer(api, paths.socket)
 			.then(() => engine.stop())
 			.then(
@@ -69,8 +81,7 @@ export const runHeadless = async (options: HeadlessOptions): Promise<void> => {
 	};
 	process.on('SIGINT', () => stop(0));
 	process.on('SIGTERM', () => stop(0));
-	// Whoever reads the events went away (`| head`): stop cleanly rather than die on EPIPE.
-	process.stdout.on('error', () => stop(0));
+	process.on('SIGHUP', () => stop(0));
 	// A bug must not leave FIFOs, pipes and the exit hook behind: stop, then say it in one line.
 	const crash = (error: unknown) => {
 		stderrLine(`internal error: ${oneLine(error)}`);
@@ -78,28 +89,61 @@ export const runHeadless = async (options: HeadlessOptions): Promise<void> => {
 	};
 	process.on('uncaughtException', crash);
 	process.on('unhandledRejection', crash);
+	return { engine, paths, stop };
+};
 
-	// A launch that fails is reported and the others go on: the engine keeps serving. When every
-	// launch asked for fails, there is nothing to serve: exit with an error.
+/**
+ * `cao-tui --no-ui`: the engine with NDJSON events on stdout until SIGINT or SIGTERM. The tmux
+ * terminals keep running after it stops.
+ */
+export const runHeadless = async (options: HeadlessOptions): Promise<void> => {
+	const specs = parseLaunches(options.launch);
+	const { engine, stop } = await serveEngine({
+		beforeStart: (engine) => printEvents(engine.bus, (line) => process.stdout.write(line)),
+	});
+	// Whoever reads the events went away (`| head`): stop cleanly rather than die on EPIPE.
+	process.stdout.on('error', () => stop(0));
+	// When every launch asked for fails, there is nothing to serve: exit with an error.
+	if (!(await launchAll(engine, specs, options, stderrLine)) && !options.demo) return stop(1);
+	if (options.demo) await (await import('./ui/demo.js')).startDemo(engine);
+};
+
+/** `--launch PROVIDER[:PROFILE]` values, checked before anything starts. */
+export const parseLaunches = (launch: readonly string[]): LaunchSpec[] => {
+	const specs = launch.map(parseLaunchSpec);
+	for (const spec of specs) getProvider(spec.provider);
+	return specs;
+};
+
+/**
+ * The `--launch` terminals. A launch that fails is reported and the others go on: the engine
+ * keeps serving. False when launches were asked for and every one failed.
+ */
+export const launchAll = async (
+	engine: Engine,
+	specs: readonly LaunchSpec[],
+	where: Pick<HeadlessOptions, 'session' | 'workingDirectory'>,
+	report: (message: string) => void,
+): Promise<boolean> => {
 	const launched = await Promise.all(
 		specs.map((spec) =>
 			engine.terminals
 				.create({
 					provider: spec.provider,
 					profile: spec.profile,
-					workingDirectory: options.workingDirectory,
-					session: options.session,
+					workingDirectory: where.workingDirectory,
+					session: where.session,
 				})
 				.then(
 					() => true,
 					(error: unknown) => {
-						stderrLine(`launch ${spec.provider}: ${oneLine(error)}`);
+						report(`launch ${spec.provider}: ${oneLine(error)}`);
 						return false;
 					},
 				),
 		),
 	);
-	if (specs.length > 0 && !launched.some(Boolean)) stop(1);
+	return specs.length === 0 || launched.some(Boolean);
 };
 
 /** `cao-tui output TERMINAL [--last]`: reads the terminal straight from tmux; no engine needed. */

@@ -123,6 +123,7 @@ export const createEngine = (options: EngineOptions) => {
 
 	let started = false;
 	return {
+		paths,
 		bus,
 		backend,
 		monitor,

@@ -8,6 +8,7 @@ import { CaoError, NotFoundError } from '../errors.js';
 import { formatTable } from '../commands/table.js';
 import { nextRunAfter } from './flow.js';
 import { loadFlow } from './flow-file.js';
+import { setFlowEnabled } from './flow-service.js';
 
 type Write = (text: string) => void;
 
@@ -108,8 +109,7 @@ export const runFlowCommand = async (args: readonly string[], json: boolean, wri
 			case 'disable': {
 				const record = existing(argument);
 				const enable = action === 'enable';
-				const next = enable ? nextRunAfter(await loadFlow(record.file), Date.now()) : null;
-				flows.setEnabled(record.name, enable, next);
+				const next = await setFlowEnabled(flows, record, enable);
 				return write(`${action}d flow ${record.name}${enable ? `, next run ${when(next)} UTC` : ''}\n`);
 			}
 			case 'remove': {

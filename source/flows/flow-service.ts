@@ -4,8 +4,8 @@ import type { EventBus } from '../engine/bus.js';
 import { flowTopic, terminalTopic } from '../engine/events.js';
 import type { TerminalStatus } from '../engine/status/statuses.js';
 import { runTurn } from '../engine/terminals/turn-end.js';
-import type { FlowRepository } from '../engine/store/flow-repository.js';
-import { CaoError, oneLine } from '../errors.js';
+import type { FlowRecord, FlowRepository } from '../engine/store/flow-repository.js';
+import { CaoError, NotFoundError, oneLine } from '../errors.js';
 import { type Flow, missedRunPlan, nextRunAfter, renderPrompt } from './flow.js';
 import { loadFlow } from './flow-file.js';
 
@@ -104,6 +104,18 @@ const runGate = (script: string, folder: string, timeoutMs: number): Promise<Gat
  * `cao-flow-NAME`, sends the prompt and records the run. Runs missed while no engine ran are
  * skipped, or run once at start with `catchup`.
  */
+/** Enables a flow (its next run counted from now) or disables it, in the store; the next run. */
+export const setFlowEnabled = async (
+	flows: FlowRepository,
+	record: FlowRecord,
+	enable: boolean,
+	now = Date.now(),
+): Promise<number | null> => {
+	const next = enable ? nextRunAfter(await loadFlow(record.file), now) : null;
+	flows.setEnabled(record.name, enable, next);
+	return next;
+};
+
 export const createFlowService = (options: FlowServiceOptions) => {
 	const { bus, flows, terminals } = options;
 	const now = options.now ?? Date.now;
@@ -215,6 +227,17 @@ export const createFlowService = (options: FlowServiceOptions) => {
 
 	return {
 		run,
+		/** Enables or disables a flow; the schedule takes it into account at once. */
+		async setEnabled(name: string, enable: boolean): Promise<number | null> {
+			const record = flows.get(name);
+			if (!record) throw new NotFoundError(`no flow '${name}' (see cao-tui flow list)`);
+			const next = await setFlowEnabled(flows, record, enable, now());
+			if (!stopped) {
+				clearTimeout(timer);
+				tick();
+			}
+			return next;
+		},
 		/** Deals with runs missed while no engine ran, then starts the schedule. */
 		async start() {
 			stopped = false;

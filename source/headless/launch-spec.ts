@@ -1,7 +1,9 @@
 import { ValidationError } from '../errors.js';
 
 /** `--launch PROVIDER[:PROFILE]` */
-export const parseLaunchSpec = (spec: string): { provider: string; profile: string | null } => {
+export type LaunchSpec = { provider: string; profile: string | null };
+
+export const parseLaunchSpec = (spec: string): LaunchSpec => {
 	const match = /^([a-z0-9_]+)(?::([A-Za-z0-9_-]{1,64}))?$/.exec(spec);
 	if (!match?.[1]) {
 		throw new ValidationError(`invalid --launch '${spec}': expected PROVIDER or PROVIDER:PROFILE`);

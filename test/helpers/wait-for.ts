@@ -1,10 +1,18 @@
 import type { EventBus } from '../../source/engine/bus.js';
 import type { EventMap, Topic } from '../../source/engine/events.js';
 
-/** Waits until `predicate` returns a truthy value, checking every `intervalMs`; fails at the deadline. */
+/**
+ * Waits until `predicate` returns a truthy value, checking every `intervalMs`; fails at the
+ * deadline, with `state()` (what was seen last, such as a screen) in the message.
+ */
 export const waitFor = async <T>(
 	predicate: () => T | Promise<T>,
-	{ timeoutMs = 10_000, intervalMs = 20, what = 'condition' } = {},
+	{
+		timeoutMs = 10_000,
+		intervalMs = 20,
+		what = 'condition',
+		state,
+	}: { timeoutMs?: number; intervalMs?: number; what?: string; state?: () => string } = {},
 ): Promise<NonNullable<T>> => {
 	const deadline = Date.now() + timeoutMs;
 	let last: unknown;
@@ -17,7 +25,7 @@ export const waitFor = async <T>(
 		}
 		if (Date.now() > deadline) {
 			throw new Error(
-				`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`,
+				`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}${state ? `\nlast seen:\n${state()}` : ''}`,
 			);
 		}
 		await new Promise((resolve) => setTimeout(resolve, intervalMs));

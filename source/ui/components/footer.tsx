@@ -1,0 +1,22 @@
+import { Text } from 'ink';
+import { footerFor, type View } from '../keymap.js';
+
+/** The keys that apply now, from the keymap; a notice (what the last action did) before them. */
+export const Footer = ({
+	view,
+	hasTerminal,
+	notice,
+	width,
+}: {
+	view: View;
+	hasTerminal: boolean;
+	notice: string | null;
+	width: number;
+}) => (
+	<Text wrap="truncate" dimColor={!notice}>
+		{notice ? <Text color="cyan">{notice} · </Text> : null}
+		{footerFor(view, { hasTerminal })
+			.join('  ')
+			.slice(0, width * 2)}
+	</Text>
+);

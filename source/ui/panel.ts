@@ -1,0 +1,88 @@
+import { attachWindow } from '../commands/attach.js';
+import { CaoError } from '../errors.js';
+import { type HeadlessOptions, launchAll, parseLaunches, serveEngine } from '../main.js';
+import { providerNames } from '../providers/registry.js';
+import { panelActions, panelSource } from './engine-bindings.js';
+import { startDemo } from './demo.js';
+import { createPanelStore } from './panel-store.js';
+
+export type PanelOptions = HeadlessOptions;
+
+// The alternate screen: the panel leaves the shell's screen as it was when it quits.
+const enterAlternateScreen = '\x1b[?1049h\x1b[2J\x1b[H';
+const leaveAlternateScreen = '\x1b[?1049l';
+const clearScreen = '\x1b[2J\x1b[H';
+
+/** CI markers make Ink draw nothing but its last frame; the panel is interactive whatever they say. */
+const forgetCiMarkers = () => {
+	for (const name of Object.keys(process.env))
+		if (name === 'CI' || name === 'CONTINUOUS_INTEGRATION' || name.startsWith('CI_'))
+			delete process.env[name];
+};
+
+/**
+ * `cao-tui`: the engine and, over it, the panel. Quitting stops the engine cleanly; the tmux
+ * terminals keep running. Attaching unmounts the panel, hands the terminal to tmux, and mounts it
+ * again on detach (the engine runs on meanwhile).
+ */
+export const runPanel = async (options: PanelOptions): Promise<void> => {
+	if (!process.stdin.isTTY || !process.stdout.isTTY)
+		throw new CaoError('the panel needs a terminal; for scripts run `cao-tui --no-ui`');
+	const specs = parseLaunches(options.launch);
+	forgetCiMarkers();
+	const [{ render }, { createElement }, { App }] = await Promise.all([
+		import('ink'),
+		import('react'),
+		import('./components/app.js'),
+	]);
+
+	let instance: ReturnType<typeof render> | undefined;
+	let stopDemo = () => {};
+	const unmount = () => {
+		instance?.unmount();
+		instance = undefined;
+	};
+	const { engine, stop } = await serveEngine({
+		beforeStop: () => {
+			stopDemo();
+			unmount();
+			process.stdout.write(leaveAlternateScreen);
+		},
+	});
+	const store = createPanelStore(panelSource(engine));
+	const profiles = (await engine.profiles.list()).flatMap((entry) => ('error' in entry ? [] : [entry.name]));
+
+	let selectedId: string | undefined;
+	const actions = panelActions(engine, store, {
+		attach: async (id) => {
+			const record = engine.terminals.get(id);
+			selectedId = id;
+			unmount();
+			try {
+				await attachWindow(record);
+			} finally {
+				mount();
+			}
+		},
+		quit: () => stop(0),
+	});
+
+	const mount = () => {
+		process.stdout.write(clearScreen);
+		instance = render(
+			createElement(App, {
+				store,
+				actions,
+				choices: { profiles, providers: providerNames(), workingDirectory: process.cwd() },
+				initialSelectedId: selectedId,
+			}),
+			{ exitOnCtrlC: false, maxFps: 15, incrementalRendering: true, patchConsole: true },
+		);
+	};
+
+	process.stdout.write(enterAlternateScreen);
+	mount();
+	const warn = (message: string) => engine.bus.emit('engine.warning', { message, at: Date.now() });
+	await launchAll(engine, specs, options, warn);
+	if (options.demo) stopDemo = await startDemo(engine);
+};
