@@ -15,7 +15,9 @@ const help = `
                                          its reply
     $ cao-tui send TERMINAL TEXT         input to an agent, then Enter
     $ cao-tui message TERMINAL TEXT      a message, delivered when the agent is ready for it
-    $ cao-tui status [--json]            every terminal and its status
+    $ cao-tui status [TERMINAL] [--json] every terminal and its status; with TERMINAL, why it
+                                         has it (the detection rule and the screen line)
+    $ cao-tui kill TERMINAL              deletes one terminal (its agent and window end)
     $ cao-tui shutdown --session NAME | --all
                                          deletes terminals (their tmux windows close)
     $ cao-tui attach TERMINAL            the terminal's tmux window, here
@@ -160,7 +162,12 @@ const run = async (): Promise<void> => {
 			return commands[command](terminalId, words.join(' '), write);
 		}
 		case 'status':
-			return (await import('./commands/client-commands.js')).status(cli.flags.json, write);
+			return (await import('./commands/client-commands.js')).status(cli.flags.json, write, rest[0]);
+		case 'kill': {
+			const [terminalId] = rest;
+			if (!terminalId) throw new CaoError('kill needs a terminal id: cao-tui kill TERMINAL');
+			return (await import('./commands/client-commands.js')).kill(terminalId, write);
+		}
 		case 'shutdown':
 			return (await import('./commands/client-commands.js')).shutdown(
 				{ session: cli.flags.session, all: cli.flags.all },

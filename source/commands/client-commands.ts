@@ -117,8 +117,31 @@ const age = (since: number) => {
 			: `${Math.round(seconds / 3600)}h`;
 };
 
-/** `cao-tui status [--json]`: every live terminal with its status. */
-export const status = async (json: boolean, write: Write) => {
+/**
+ * `cao-tui status TERMINAL [--json]`: one terminal's status and why (the rule that decided and
+ * the screen line it matched), as the panel's `e` shows it.
+ */
+const explainStatus = async (terminalId: string, json: boolean, write: Write) => {
+	const found = (await call('GET', `/terminals/${encodeURIComponent(terminalId)}/status`)) as {
+		status: string;
+		rule?: string;
+		line?: string;
+		at?: number;
+	};
+	if (json) return write(`${JSON.stringify({ terminalId, ...found })}\n`);
+	write(`${terminalId}: ${found.status}${found.at ? ` for ${age(found.at)}` : ''}\n`);
+	write(`rule: ${found.rule || '-'}\nline: ${found.line?.trim() || '-'}\n`);
+};
+
+/** `cao-tui kill TERMINAL`: deletes one terminal (its agent and window end), as the panel's `x`. */
+export const kill = async (terminalId: string, write: Write) => {
+	await call('DELETE', `/terminals/${encodeURIComponent(terminalId)}`);
+	write(`killed ${terminalId}\n`);
+};
+
+/** `cao-tui status [TERMINAL] [--json]`: every live terminal with its status, or why one has its. */
+export const status = async (json: boolean, write: Write, terminalId?: string) => {
+	if (terminalId) return explainStatus(terminalId, json, write);
 	const terminals = (await call('GET', '/terminals')) as TerminalRecord[];
 	if (json) return write(`${JSON.stringify(terminals)}\n`);
 	if (terminals.length === 0) return write('no terminals\n');

@@ -204,8 +204,12 @@ export const createPanelStore = (source: PanelSource, options: PanelStoreOptions
 		}),
 	];
 
-	// The durations on the cards and the flows' next runs move with the clock.
-	const clock = setInterval(changed, 1000);
+	// The durations on the cards and the flows' next runs move with the clock; flows added or
+	// switched by `cao-tui flow` (another process) are read again with it.
+	const clock = setInterval(() => {
+		flows = source.listFlows().map(flowViewOf);
+		changed();
+	}, 1000);
 	clock.unref();
 	for (const id of terminals.keys()) scheduleRead(id);
 

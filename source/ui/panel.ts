@@ -1,5 +1,5 @@
 import { attachWindow } from '../commands/attach.js';
-import { CaoError } from '../errors.js';
+import { CaoError, oneLine } from '../errors.js';
 import { type HeadlessOptions, launchAll, parseLaunches, serveEngine } from '../main.js';
 import { providerNames } from '../providers/registry.js';
 import { panelActions, panelSource } from './engine-bindings.js';
@@ -53,13 +53,18 @@ export const runPanel = async (options: PanelOptions): Promise<void> => {
 	const profiles = (await engine.profiles.list()).flatMap((entry) => ('error' in entry ? [] : [entry.name]));
 
 	let selectedId: string | undefined;
+	let notice: string | undefined;
 	const actions = panelActions(engine, store, {
+		// The panel steps aside for tmux; mounted again, it says how that went.
 		attach: async (id) => {
 			const record = engine.terminals.get(id);
 			selectedId = id;
 			unmount();
 			try {
 				await attachWindow(record);
+				notice = `back from ${record.profile ?? record.provider} ${id}`;
+			} catch (error) {
+				notice = `✗ ${oneLine(error)}`;
 			} finally {
 				mount();
 			}
@@ -75,8 +80,9 @@ export const runPanel = async (options: PanelOptions): Promise<void> => {
 				actions,
 				choices: { profiles, providers: providerNames(), workingDirectory: process.cwd() },
 				initialSelectedId: selectedId,
+				initialNotice: notice,
 			}),
-			{ exitOnCtrlC: false, maxFps: 15, incrementalRendering: true, patchConsole: true },
+			{ exitOnCtrlC: false, maxFps: 15, patchConsole: true },
 		);
 	};
 
@@ -84,5 +90,9 @@ export const runPanel = async (options: PanelOptions): Promise<void> => {
 	mount();
 	const warn = (message: string) => engine.bus.emit('engine.warning', { message, at: Date.now() });
 	await launchAll(engine, specs, options, warn);
-	if (options.demo) stopDemo = await startDemo(engine);
+	if (options.demo)
+		stopDemo = await startDemo(engine).catch((error: unknown) => {
+			warn(`demo: ${oneLine(error)}`);
+			return () => {};
+		});
 };

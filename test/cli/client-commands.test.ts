@@ -75,6 +75,13 @@ describe('client commands of a running engine', () => {
 					{ what: 'the message turn' },
 				);
 
+				// Why it has its status, as the panel's `e` shows it.
+				expect((await runCli(['status', id], env)).stdout).toMatch(
+					new RegExp(
+						`^${id}: completed for \\d+s\nrule: fake\\.reply-then-prompt\nline: ● Echo: from the user`,
+					),
+				);
+
 				const two = await runCli(['launch', '--agents', 'tester,tester', '--json'], env);
 				const records = two.stdout
 					.trim()
@@ -82,7 +89,9 @@ describe('client commands of a running engine', () => {
 					.map((text) => JSON.parse(text) as { session: string });
 				expect(records).toHaveLength(2);
 				expect(records[0]?.session).toBe(records[1]?.session);
-				expect(await runCli(['shutdown', '--all'], env)).toMatchObject({ stdout: 'removed 3 terminals\n' });
+				expect(await runCli(['kill', id], env)).toMatchObject({ code: 0, stdout: `killed ${id}\n` });
+				expect((await runCli(['kill', id], env)).stderr).toBe(`cao-tui: unknown terminal '${id}'\n`);
+				expect(await runCli(['shutdown', '--all'], env)).toMatchObject({ stdout: 'removed 2 terminals\n' });
 				expect(windowNames(sandbox).filter((name) => name.startsWith('tester-'))).toEqual([]);
 				expect((await runCli(['status'], env)).stdout).toBe('no terminals\n');
 				expect((await runCli(['shutdown', '--session', 'nothing'], env)).stderr).toBe(

@@ -43,12 +43,14 @@ export type AppProps = {
 	choices: PanelChoices;
 	/** The terminal to select first (the one attached to, when the panel comes back). */
 	initialSelectedId?: string;
+	/** What the footer says first (how an attach went). */
+	initialNotice?: string;
 };
 
 /** Rows the detail pane needs to be worth showing. */
 const detailMinimum = 8;
 
-export const App = ({ store, actions, choices, initialSelectedId }: AppProps) => {
+export const App = ({ store, actions, choices, initialSelectedId, initialNotice }: AppProps) => {
 	const model = useSyncExternalStore(store.subscribe, store.getSnapshot);
 	const { stdout } = useStdout();
 	const [size, setSize] = useState({ columns: stdout.columns || 80, rows: stdout.rows || 24 });
@@ -61,7 +63,10 @@ export const App = ({ store, actions, choices, initialSelectedId }: AppProps) =>
 	}, [stdout]);
 
 	// Keys may come faster than React renders: the newest state is kept in a ref as well.
-	const [ui, setUi] = useState<UiState>(() => initialUi(initialSelectedId));
+	const [ui, setUi] = useState<UiState>(() => ({
+		...initialUi(initialSelectedId),
+		notice: initialNotice ?? null,
+	}));
 	const current = useRef(ui);
 	const update = (next: UiState) => {
 		current.current = next;
@@ -98,7 +103,8 @@ export const App = ({ store, actions, choices, initialSelectedId }: AppProps) =>
 			);
 		switch (effect.type) {
 			case 'attach':
-				return report(actions.attach(effect.terminalId), `back from ${effect.name}`);
+				// The panel is unmounted meanwhile; the next one says how it went.
+				return actions.attach(effect.terminalId);
 			case 'create': {
 				const { type: _type, ...request } = effect;
 				return report(
@@ -161,7 +167,7 @@ export const App = ({ store, actions, choices, initialSelectedId }: AppProps) =>
 		ui.view === 'filter' || ui.filter ? `filter: ${ui.filter}${ui.view === 'filter' ? '▏' : ''}` : null;
 
 	return (
-		<Box flexDirection="column" width={width} height={height}>
+		<Box flexDirection="column" width={width} height={height} overflow="hidden">
 			<Header model={model} width={width} />
 			<Box flexDirection="column" height={body} overflow="hidden">
 				{ui.view === 'help' ? (

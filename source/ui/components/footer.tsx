@@ -1,4 +1,4 @@
-import { Text } from 'ink';
+import { Box, Text } from 'ink';
 import { footerFor, type View } from '../keymap.js';
 
 /** The keys that apply now, from the keymap; a notice (what the last action did) before them. */
@@ -13,10 +13,10 @@ export const Footer = ({
 	notice: string | null;
 	width: number;
 }) => (
-	<Text wrap="truncate" dimColor={!notice}>
-		{notice ? <Text color="cyan">{notice} · </Text> : null}
-		{footerFor(view, { hasTerminal })
-			.join('  ')
-			.slice(0, width * 2)}
-	</Text>
+	<Box width={width} height={1} overflow="hidden">
+		<Text wrap="truncate" dimColor={!notice}>
+			{notice ? <Text color="cyan">{notice} · </Text> : null}
+			{footerFor(view, { hasTerminal }).join('  ')}
+		</Text>
+	</Box>
 );

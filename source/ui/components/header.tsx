@@ -7,7 +7,7 @@ export const Header = ({ model, width }: { model: PanelModel; width: number }) =
 	const next = nextFlowRun(model.flows);
 	return (
 		<Box flexDirection="column" width={width}>
-			<Box justifyContent="space-between" width={width}>
+			<Box justifyContent="space-between" width={width} height={1} overflow="hidden">
 				<Text wrap="truncate">
 					<Text bold>cao-tui</Text>
 					<Text dimColor> · {model.backend} · </Text>
@@ -18,7 +18,7 @@ export const Header = ({ model, width }: { model: PanelModel; width: number }) =
 						</Text>
 					))}
 				</Text>
-				<Text dimColor wrap="truncate">
+				<Text dimColor wrap="truncate-start">
 					{next ? `next flow: ${next.name} ${formatUntil(next.nextRun, model.now)}` : 'no flow scheduled'}
 				</Text>
 			</Box>
