@@ -1,3 +1,4 @@
+import { isCiMarker } from '../ci-markers.js';
 import { attachWindow } from '../commands/attach.js';
 import { CaoError, oneLine } from '../errors.js';
 import { type HeadlessOptions, launchAll, parseLaunches, serveEngine } from '../main.js';
@@ -13,11 +14,9 @@ const enterAlternateScreen = '\x1b[?1049h\x1b[2J\x1b[H';
 const leaveAlternateScreen = '\x1b[?1049l';
 const clearScreen = '\x1b[2J\x1b[H';
 
-/** CI markers make Ink draw nothing but its last frame; the panel is interactive whatever they say. */
+/** Ink draws nothing but its last frame where CI is set; the panel is interactive whatever it says. */
 const forgetCiMarkers = () => {
-	for (const name of Object.keys(process.env))
-		if (name === 'CI' || name === 'CONTINUOUS_INTEGRATION' || name.startsWith('CI_'))
-			delete process.env[name];
+	for (const name of Object.keys(process.env)) if (isCiMarker(name)) delete process.env[name];
 };
 
 /**

@@ -332,7 +332,8 @@ export const createTmuxBackend = (options: TmuxBackendOptions): TerminalBackend 
 					'-t',
 					`=${ref.session}`,
 					'-F',
-					'#{window_name}\t#{window_id}',
+					// Not a tab: a tmux whose client has no UTF-8 locale (LANG unset) prints it as "_".
+					'#{window_id} #{window_name}',
 				]);
 			} catch (error) {
 				if (error instanceof TmuxError && (error.kind === 'no-target' || error.kind === 'no-server'))
@@ -341,8 +342,8 @@ export const createTmuxBackend = (options: TmuxBackendOptions): TerminalBackend 
 			}
 			const windowId = listing
 				.split('\n')
-				.map((line) => line.split('\t'))
-				.find(([name]) => name === ref.window)?.[1];
+				.map((line) => [line.slice(0, line.indexOf(' ')), line.slice(line.indexOf(' ') + 1)])
+				.find(([, name]) => name === ref.window)?.[0];
 			if (!windowId) return false;
 			const { fifo, reader } = await openReader(ref.terminalId, sink);
 			try {

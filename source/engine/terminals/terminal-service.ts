@@ -19,6 +19,7 @@ import type { EventBus } from '../bus.js';
 import { terminalTopic } from '../events.js';
 import { bufferLimit, type StatusMonitor } from '../status/status-monitor.js';
 import type { TerminalStatus } from '../status/statuses.js';
+import { ciMarkers } from '../../ci-markers.js';
 import type { SessionEnvRepository } from '../store/session-env-repository.js';
 import type { TerminalRecord, TerminalRepository } from '../store/terminal-repository.js';
 import { createLaunchLinks, removeLaunchLinks, sweepLaunchLinks } from './launch-links.js';
@@ -97,17 +98,6 @@ const directoryOf = (path: string): string => {
 		throw new ValidationError(`working directory '${full}' does not exist or is not a folder`);
 	return full;
 };
-
-/**
- * The variables that tell a program it runs in CI (`CI`, `CONTINUOUS_INTEGRATION`, `CI_*`), which
- * the agents must not inherit from the engine: Ink-based CLIs (Gemini CLI) then draw nothing but
- * their last frame, so no status could be read. A terminal's own environment may still set them.
- */
-const ciMarkers = (env: Readonly<Record<string, string | undefined>>): string[] => [
-	'CI',
-	'CONTINUOUS_INTEGRATION',
-	...Object.keys(env).filter((name) => name.startsWith('CI_')),
-];
 
 export const createTerminalService = (options: TerminalServiceOptions) => {
 	const { bus, backend, monitor, terminals } = options;
