@@ -49,6 +49,16 @@ export const initialUi = (selectedId: string | null = null): UiState => ({
 	notice: null,
 });
 
+/** Control characters inside a chunk, as Ink would have flagged them alone. */
+const controlKeys: Readonly<Record<string, InkKey>> = {
+	'\r': { return: true },
+	'\n': { return: true },
+	'\t': { tab: true },
+	'\x1b': { escape: true },
+	'\x7f': { backspace: true },
+	'\b': { backspace: true },
+};
+
 /**
  * Ink's (input, key) as key events: a chunk of typed characters (a paste, or keys sent faster than
  * they are read) is one event per character, so "/rev" opens the filter and types "rev".
@@ -56,7 +66,7 @@ export const initialUi = (selectedId: string | null = null): UiState => ({
 export const keyEvents = (input: string, key: InkKey): KeyEvent[] => {
 	const name = keyName(input, key);
 	if (name !== input || Array.from(input).length <= 1) return [{ name, text: input }];
-	return Array.from(input, (char) => ({ name: keyName(char, {}), text: char }));
+	return Array.from(input, (char) => ({ name: keyName(char, controlKeys[char] ?? {}), text: char }));
 };
 
 export const noProfile = '(none)';

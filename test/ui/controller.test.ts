@@ -83,6 +83,9 @@ describe('keymap', () => {
 		expect(keyEvents('/rev', {}).map((event) => event.name)).toEqual(['/', 'r', 'e', 'v']);
 		expect(keyEvents('', { upArrow: true })).toEqual([{ name: 'up', text: '' }]);
 		expect(keyEvents(' ', {})).toEqual([{ name: 'space', text: ' ' }]);
+		// Enter or Tab in the same chunk as the text before them still act.
+		expect(keyEvents('ok\r', {}).map((event) => event.name)).toEqual(['o', 'k', 'enter']);
+		expect(keyEvents('a\tb\x7f', {}).map((event) => event.name)).toEqual(['a', 'tab', 'b', 'backspace']);
 	});
 });
 
