@@ -1,13 +1,13 @@
 import { execFile } from 'node:child_process';
 import { closeSync, constants, openSync, unlinkSync } from 'node:fs';
 import { Socket } from 'node:net';
-import { StringDecoder } from 'node:string_decoder';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 
-export const coalesceMs = 50;
-export const maxEventBytes = 64 * 1024;
+import { coalesceMs, createOutputCoalescer, maxEventBytes } from '../output-coalescer.js';
+
+export { coalesceMs, maxEventBytes };
 
 export type FifoReader = {
 	readonly path: string;
@@ -49,39 +49,13 @@ export const openFifoReader = (options: FifoReaderOptions): FifoReader => {
 		throw error;
 	}
 	const socket = new Socket({ fd: readFd, readable: true, writable: false });
-	const decoder = new StringDecoder('utf8');
-	let pending: Buffer[] = [];
-	let pendingBytes = 0;
+	const coalescer = createOutputCoalescer(onData, window);
 	let received = 0;
-	let timer: NodeJS.Timeout | undefined;
 	let stopped = false;
-
-	const emit = (buffer: Buffer) => {
-		const text = decoder.write(buffer);
-		if (text) onData(text);
-	};
-
-	const flush = () => {
-		timer = undefined;
-		if (pendingBytes === 0) return;
-		const whole = pending.length === 1 ? (pending[0] as Buffer) : Buffer.concat(pending, pendingBytes);
-		pending = [];
-		pendingBytes = 0;
-		for (let offset = 0; offset < whole.length; offset += maxEventBytes) {
-			emit(whole.subarray(offset, offset + maxEventBytes));
-		}
-	};
 
 	socket.on('data', (chunk: Buffer) => {
 		received += chunk.length;
-		pending.push(chunk);
-		pendingBytes += chunk.length;
-		if (pendingBytes >= maxEventBytes) {
-			if (timer) clearTimeout(timer);
-			flush();
-		} else if (!timer) {
-			timer = setTimeout(flush, window);
-		}
+		coalescer.push(chunk);
 	});
 	socket.on('error', (error) => options.onError?.(error));
 
@@ -93,10 +67,7 @@ export const openFifoReader = (options: FifoReaderOptions): FifoReader => {
 		stop() {
 			if (stopped) return;
 			stopped = true;
-			if (timer) clearTimeout(timer);
-			flush();
-			const tail = decoder.end();
-			if (tail) onData(tail);
+			coalescer.end();
 			socket.destroy();
 			if (keepAliveFd !== undefined) closeSync(keepAliveFd);
 			try {

@@ -1,0 +1,210 @@
+import type * as NodePty from 'node-pty';
+import type * as XtermHeadless from '@xterm/headless';
+import { CaoError, oneLine } from '../../errors.js';
+import { createOutputCoalescer } from '../output-coalescer.js';
+import { keyBytes } from './key-bytes.js';
+import type { TerminalBackend, TerminalRef, TerminalSink } from './types.js';
+
+export type PtyBackendOptions = {
+	warn: (message: string) => void;
+	size?: { columns: number; rows: number };
+	/** Lines of scrollback each terminal's screen keeps. */
+	scrollback?: number;
+	/** How long an agent gets to end on SIGTERM before SIGKILL. */
+	killGraceMs?: number;
+};
+
+type Entry = {
+	ref: TerminalRef;
+	pty: IPty;
+	sink: TerminalSink | undefined;
+	coalescer: ReturnType<typeof createOutputCoalescer>;
+	/** The rendered screen, made at the first output. */
+	screen: HeadlessTerminal | undefined;
+	/** Resolves once the screen has taken every byte written to it so far. */
+	drawn: Promise<void>;
+	exited: Promise<void>;
+};
+
+type PtyModule = typeof NodePty;
+type XtermModule = typeof XtermHeadless;
+type IPty = NodePty.IPty;
+type HeadlessTerminal = XtermHeadless.Terminal;
+
+/** "exited with code 3", "killed by signal 15": what `terminal.{id}.exited` says. */
+const exitReason = (exitCode: number, signal: number | undefined) =>
+	signal ? `killed by signal ${signal}` : `exited with code ${exitCode}`;
+
+/**
+ * Terminals as children of the engine, in node-pty: for machines without tmux, or everything in
+ * one process. They end with the engine. Each keeps a headless xterm for its rendered screen
+ * (what `capture` returns), and the program's own bracketed-paste mode decides how input is
+ * pasted.
+ */
+export const createPtyBackend = (options: PtyBackendOptions): TerminalBackend => {
+	const size = options.size ?? { columns: 200, rows: 50 };
+	const scrollback = options.scrollback ?? 10_000;
+	const killGraceMs = options.killGraceMs ?? 3000;
+	const live = new Map<string, Entry>();
+	let pty: PtyModule | undefined;
+	let xterm: XtermModule | undefined;
+
+	const entryOf = (ref: TerminalRef): Entry => {
+		const entry = live.get(ref.terminalId);
+		if (!entry) throw new CaoError(`terminal ${ref.terminalId} is not running`);
+		return entry;
+	};
+
+	const draw = (entry: Entry, data: Buffer) => {
+		if (!xterm) return;
+		entry.screen ??= new xterm.Terminal({
+			cols: size.columns,
+			rows: size.rows,
+			scrollback,
+			allowProposedApi: true,
+		});
+		const screen = entry.screen;
+		entry.drawn = new Promise((resolve) => screen.write(data, resolve));
+	};
+
+	const kill = async (entry: Entry) => {
+		const signal = (name: NodeJS.Signals) => {
+			try {
+				// The whole process group: the agent's own children (a shell tool, an MCP server) too.
+				process.kill(-entry.pty.pid, name);
+			} catch {
+				try {
+					entry.pty.kill(name);
+				} catch {
+					// Gone already.
+				}
+			}
+		};
+		signal('SIGTERM');
+		const timer = setTimeout(() => signal('SIGKILL'), killGraceMs);
+		await entry.exited;
+		clearTimeout(timer);
+	};
+
+	return {
+		kind: 'pty',
+		description: 'pty (terminals end with the engine)',
+
+		async start() {
+			try {
+				pty = await import('node-pty');
+				// A CommonJS package: its exports arrive as the default export.
+				const headless = await import('@xterm/headless');
+				xterm = ((headless as { default?: XtermModule }).default ?? headless) as XtermModule;
+			} catch (error) {
+				throw new CaoError(`the pty backend cannot load node-pty: ${oneLine(error)}`);
+			}
+		},
+
+		async create(spec, sink) {
+			if (!pty) throw new CaoError('the pty backend is not started');
+			const [file, ...args] = spec.command;
+			if (!file) throw new CaoError('no command to run');
+			const env: Record<string, string> = {};
+			for (const [key, value] of Object.entries(process.env))
+				if (value !== undefined && !spec.unsetEnv?.includes(key)) env[key] = value;
+			Object.assign(env, spec.env, { TERM: 'xterm-256color' });
+			let child: IPty;
+			try {
+				child = pty.spawn(file, args, {
+					name: 'xterm-256color',
+					cols: size.columns,
+					rows: size.rows,
+					cwd: spec.workingDirectory,
+					env,
+					encoding: null,
+				});
+			} catch (error) {
+				throw new CaoError(`cannot start ${file}: ${oneLine(error)}`);
+			}
+			let exit: () => void = () => {};
+			const entry: Entry = {
+				ref: spec,
+				pty: child,
+				sink,
+				coalescer: createOutputCoalescer((text) => entry.sink?.output(text)),
+				screen: undefined,
+				drawn: Promise.resolve(),
+				exited: new Promise((resolve) => {
+					exit = resolve;
+				}),
+			};
+			live.set(spec.terminalId, entry);
+			child.onData((data: string | Buffer) => {
+				const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+				draw(entry, bytes);
+				entry.coalescer.push(bytes);
+			});
+			child.onExit(({ exitCode, signal }) => {
+				entry.coalescer.end();
+				live.delete(spec.terminalId);
+				exit();
+				entry.sink?.exited(exitReason(exitCode, signal));
+				entry.screen?.dispose();
+			});
+		},
+
+		async adopt() {
+			// A pty ends with the engine that made it: there is never one to take over.
+			return false;
+		},
+
+		async paste(ref, text) {
+			const entry = entryOf(ref);
+			await entry.drawn;
+			// As tmux's paste-buffer -p: bracketed only when the program asked for it.
+			entry.pty.write(entry.screen?.modes.bracketedPasteMode ? `\x1b[200~${text}\x1b[201~` : text);
+		},
+
+		async sendKeys(ref, keys) {
+			const entry = entryOf(ref);
+			entry.pty.write(keys.map(keyBytes).join(''));
+		},
+
+		async capture(ref, captureOptions = {}) {
+			const entry = entryOf(ref);
+			await entry.drawn;
+			const screen = entry.screen;
+			if (!screen) return '';
+			const buffer = screen.buffer.active;
+			const first = captureOptions.history ? 0 : buffer.baseY;
+			const rows: string[] = [];
+			for (let y = first; y < buffer.baseY + screen.rows; y++) {
+				const line = buffer.getLine(y);
+				if (!line) continue;
+				// A wrapped row continues the one before, as tmux's capture-pane -J joins them.
+				if (line.isWrapped && rows.length > 0) rows[rows.length - 1] += line.translateToString(true);
+				else rows.push(line.translateToString(true));
+			}
+			return `${rows.join('\n')}\n`;
+		},
+
+		async destroy(ref) {
+			const entry = live.get(ref.terminalId);
+			if (!entry) return;
+			entry.sink = undefined;
+			await kill(entry);
+		},
+
+		async release(ref) {
+			// Nothing can keep a pty past its reader: the terminal runs on, unread.
+			const entry = live.get(ref.terminalId);
+			if (entry) entry.sink = undefined;
+		},
+
+		async listSessions() {
+			return [...new Set([...live.values()].map((entry) => entry.ref.session))];
+		},
+
+		async stop() {
+			const entries = [...live.values()];
+			for (const entry of entries) entry.sink = undefined;
+			await Promise.all(entries.map(kill));
+		},
+	};
+};
