@@ -101,9 +101,8 @@ export const route = async ({ engine, info }: RouteContext, request: Request): P
 	}
 
 	if (resource === 'flows' && id && action === 'run' && method === 'POST') {
-		if (!engine.flows.repository.get(id)) throw new NotFoundError(`no flow '${id}' (see cao-tui flow list)`);
 		// Answered at once; the outcome comes as flow.NAME.* events.
-		void engine.flows.run(id).catch(() => {});
+		engine.flows.runNow(id);
 		return ok({ started: id }, 202);
 	}
 

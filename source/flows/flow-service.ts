@@ -225,13 +225,25 @@ export const createFlowService = (options: FlowServiceOptions) => {
 		timer = setTimeout(tick, Math.max(0, next - now()));
 	};
 
+	const existing = (name: string): FlowRecord => {
+		const record = flows.get(name);
+		if (!record) throw new NotFoundError(`no flow '${name}' (see cao-tui flow list)`);
+		return record;
+	};
+
 	return {
 		run,
+		/**
+		 * Starts a run now and returns: an unknown flow throws here, the run's outcome comes as
+		 * flow.NAME.* events.
+		 */
+		runNow(name: string): void {
+			existing(name);
+			void run(name).catch(() => {});
+		},
 		/** Enables or disables a flow; the schedule takes it into account at once. */
 		async setEnabled(name: string, enable: boolean): Promise<number | null> {
-			const record = flows.get(name);
-			if (!record) throw new NotFoundError(`no flow '${name}' (see cao-tui flow list)`);
-			const next = await setFlowEnabled(flows, record, enable, now());
+			const next = await setFlowEnabled(flows, existing(name), enable, now());
 			if (!stopped) {
 				clearTimeout(timer);
 				tick();

@@ -1,5 +1,4 @@
 import type { Engine } from '../engine/engine.js';
-import { NotFoundError } from '../errors.js';
 import { getProvider } from '../providers/registry.js';
 import type { PanelActions } from './components/app.js';
 import type { PanelSource, PanelStore } from './panel-store.js';
@@ -35,11 +34,7 @@ export const panelActions = (
 		engine.inbox.send('user', receiverId, text);
 	},
 	kill: (id) => engine.terminals.remove(id),
-	runFlow: async (name) => {
-		if (!engine.flows.repository.get(name)) throw new NotFoundError(`no flow '${name}'`);
-		// Runs in the background: its events tell how it goes.
-		void engine.flows.run(name).catch(() => {});
-	},
+	runFlow: async (name) => engine.flows.runNow(name),
 	setFlowEnabled: async (name, enabled) => {
 		await engine.flows.setEnabled(name, enabled);
 		store.reloadFlows();
