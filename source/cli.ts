@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import meow from 'meow';
+import { resolveBackend } from './config.js';
 import { CaoError, oneLine } from './errors.js';
 
 const help = `
@@ -60,6 +61,9 @@ const help = `
   Options
     --no-ui                     Run headless (no panel)
     --demo                      Start the demo agents and flow (with the panel or --no-ui)
+    --backend auto|tmux|pty     Where terminals live: tmux (they outlive the engine, can be
+                                attached from anywhere) or node-pty (inside the engine, they end
+                                with it); auto: tmux when it is on PATH (default; CAO_BACKEND)
     --launch PROVIDER[:PROFILE] Create a terminal at start; repeatable (providers: shell, fake)
     --session NAME              tmux session for launched terminals (default: one per terminal)
     --working-directory DIR     Where launched agents start (default: here)
@@ -82,6 +86,7 @@ const help = `
   Environment
     CAO_HOME          State folder: database, logs, FIFOs (default ~/.cao)
     CAO_TMUX_SOCKET   Use a private tmux server (tmux -L NAME); default: your tmux server
+    CAO_BACKEND       auto, tmux or pty, as --backend
     CAO_DEBUG=1       Print stack traces of internal errors
 
   Examples
@@ -96,6 +101,7 @@ const cli = meow(help, {
 	flags: {
 		ui: { type: 'boolean', default: true },
 		demo: { type: 'boolean', default: false },
+		backend: { type: 'string' },
 		launch: { type: 'string', isMultiple: true, default: [] },
 		session: { type: 'string' },
 		workingDirectory: { type: 'string' },
@@ -129,12 +135,14 @@ const run = async (): Promise<void> => {
 		case undefined:
 			if (cli.flags.ui)
 				return (await import('./ui/panel.js')).runPanel({
+					backend: resolveBackend(cli.flags.backend),
 					demo: cli.flags.demo,
 					launch: cli.flags.launch,
 					session: cli.flags.session,
 					workingDirectory: cli.flags.workingDirectory,
 				});
 			return (await import('./main.js')).runHeadless({
+				backend: resolveBackend(cli.flags.backend),
 				demo: cli.flags.demo,
 				launch: cli.flags.launch,
 				session: cli.flags.session,

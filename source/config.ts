@@ -1,6 +1,8 @@
+import { accessSync, constants } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ValidationError } from './errors.js';
 import type { McpServer } from './providers/types.js';
 
 /** Where one engine keeps its state; everything hangs off `CAO_HOME`. */
@@ -41,8 +43,41 @@ export const cliPath = fileURLToPath(
 );
 
 /** cao's MCP server as an agent of this terminal starts it: `cao-tui mcp-server`. */
+/**
+ * The longest cao's tools may take: a handoff waits up to a day (its `timeout` maximum) plus the
+ * worker's start. The CLIs' own defaults (Codex 60 s, Q 120 s, Gemini 10 min) would cut it short.
+ */
+export const caoToolTimeoutMs = 25 * 60 * 60 * 1000;
+
 export const caoMcpServer = (terminalId: string, home: string): McpServer => ({
+	timeoutMs: caoToolTimeoutMs,
 	command: process.execPath,
 	args: [cliPath, 'mcp-server'],
 	env: { CAO_TERMINAL_ID: terminalId, CAO_HOME: home },
 });
+
+export const backendChoices = ['auto', 'tmux', 'pty'] as const;
+export type BackendKind = 'tmux' | 'pty';
+
+/** Whether `program` is an executable file in a folder of PATH. */
+export const onPath = (program: string, env: NodeJS.ProcessEnv = process.env): boolean =>
+	(env.PATH ?? '').split(delimiter).some((folder) => {
+		if (!folder) return false;
+		try {
+			accessSync(join(folder, program), constants.X_OK);
+			return true;
+		} catch {
+			return false;
+		}
+	});
+
+/**
+ * Where terminals live: `--backend`, else `CAO_BACKEND`, else `auto` (tmux when it is on PATH,
+ * else pty).
+ */
+export const resolveBackend = (flag?: string, env: NodeJS.ProcessEnv = process.env): BackendKind => {
+	const choice = flag || env.CAO_BACKEND || 'auto';
+	if (choice === 'tmux' || choice === 'pty') return choice;
+	if (choice === 'auto') return onPath('tmux', env) ? 'tmux' : 'pty';
+	throw new ValidationError(`unknown backend '${choice}': auto, tmux or pty`);
+};

@@ -1,8 +1,9 @@
 import type { Server } from 'node:http';
 import { join } from 'node:path';
+import { NoEngineError, requestEngine } from './api/client.js';
 import { startApiServer, stopApiServer } from './api/server.js';
 import { readLiveTerminal } from './commands/live-terminal.js';
-import { resolvePaths, resolveTmuxSocket } from './config.js';
+import { type BackendKind, resolvePaths, resolveTmuxSocket } from './config.js';
 import { createTmuxRunner } from './engine/backends/tmux.js';
 import { createTmuxBackend } from './engine/backends/tmux-backend.js';
 import { createEngine, type Engine } from './engine/engine.js';
@@ -13,6 +14,7 @@ import { printEvents } from './headless/ndjson-printer.js';
 import { getProvider } from './providers/registry.js';
 
 export type HeadlessOptions = {
+	backend?: BackendKind;
 	demo?: boolean;
 	launch: readonly string[];
 	workingDirectory?: string;
@@ -22,6 +24,7 @@ export type HeadlessOptions = {
 export const stderrLine = (message: string) => process.stderr.write(`cao-tui: ${message}\n`);
 
 export type ServeOptions = {
+	backend?: BackendKind;
 	/** Subscribes views to the bus before the engine starts (so they see every event). */
 	beforeStart?(engine: Engine): void;
 	/** Runs first when the engine stops (a view steps down). */
@@ -35,7 +38,7 @@ export type ServeOptions = {
  */
 export const serveEngine = async (options: ServeOptions = {}) => {
 	const paths = resolvePaths();
-	const engine = createEngine({ paths, tmuxSocket: resolveTmuxSocket() });
+	const engine = createEngine({ paths, tmuxSocket: resolveTmuxSocket(), backend: options.backend });
 	let api: Server;
 	try {
 		// First: a second engine on this CAO_HOME stops here, before it touches tmux.
@@ -49,18 +52,17 @@ export const serveEngine = async (options: ServeOptions = {}) => {
 		throw error;
 	}
 	options.beforeStart?.(engine);
-	try {
-		await engine.start();
-	} catch (error) {
-		await stopApiServer(api, paths.socket);
-		await engine.stop();
-		throw error;
-	}
 
-	// The engine serves until it is told to stop, whether or not terminals are attached.
+	// Signals are handled from here on: one that comes while the engine starts stops it once it has.
 	const keepAlive = setInterval(() => {}, 2 ** 31 - 1);
+	let started = false;
+	let requested: number | undefined;
 	let stopping = false;
 	const stop = (code: number) => {
+		if (!started) {
+			requested ??= code;
+			return;
+		}
 		if (stopping) return;
 		stopping = true;
 		clearInterval(keepAlive);
@@ -89,6 +91,17 @@ export const serveEngine = async (options: ServeOptions = {}) => {
 	};
 	process.on('uncaughtException', crash);
 	process.on('unhandledRejection', crash);
+
+	try {
+		await engine.start();
+	} catch (error) {
+		clearInterval(keepAlive);
+		await stopApiServer(api, paths.socket);
+		await engine.stop();
+		throw error;
+	}
+	started = true;
+	if (requested !== undefined) stop(requested);
 	return { engine, paths, stop };
 };
 
@@ -99,6 +112,7 @@ export const serveEngine = async (options: ServeOptions = {}) => {
 export const runHeadless = async (options: HeadlessOptions): Promise<void> => {
 	const specs = parseLaunches(options.launch);
 	const { engine, stop } = await serveEngine({
+		backend: options.backend,
 		beforeStart: (engine) => printEvents(engine.bus, (line) => process.stdout.write(line)),
 	});
 	// Whoever reads the events went away (`| head`): stop cleanly rather than die on EPIPE.
@@ -146,10 +160,24 @@ export const launchAll = async (
 	return specs.length === 0 || launched.some(Boolean);
 };
 
-/** `cao-tui output TERMINAL [--last]`: reads the terminal straight from tmux; no engine needed. */
+/**
+ * `cao-tui output TERMINAL [--last]`: from the running engine (the only way to a pty terminal),
+ * else straight from tmux: no engine needed.
+ */
 export const printOutput = async (terminalId: string, last: boolean): Promise<void> => {
 	const paths = resolvePaths();
 	const record = readLiveTerminal(terminalId);
+	try {
+		const { output } = (await requestEngine(
+			paths.socket,
+			'GET',
+			`/terminals/${encodeURIComponent(terminalId)}/output${last ? '?mode=last' : ''}`,
+		)) as { output: string };
+		process.stdout.write(`${output.trimEnd()}\n`);
+		return;
+	} catch (error) {
+		if (!(error instanceof NoEngineError)) throw error;
+	}
 	const backend = createTmuxBackend({
 		tmux: createTmuxRunner(resolveTmuxSocket()),
 		fifoDir: paths.fifos,

@@ -1,8 +1,9 @@
-import type { Paths } from '../config.js';
+import type { BackendKind, Paths } from '../config.js';
 import { oneLine, ValidationError } from '../errors.js';
 import { createFlowService } from '../flows/flow-service.js';
 import { createProfileStore, type ProfileStore } from '../profiles/profile-store.js';
 import { createTmuxRunner } from './backends/tmux.js';
+import { createPtyBackend } from './backends/pty-backend.js';
 import { createTmuxBackend } from './backends/tmux-backend.js';
 import type { TerminalBackend } from './backends/types.js';
 import { createEventBus, type EventBus } from './bus.js';
@@ -21,6 +22,8 @@ import { type CreateTerminalOptions, createTerminalService } from './terminals/t
 export type EngineOptions = {
 	paths: Paths;
 	tmuxSocket: string | undefined;
+	/** Where the terminals live (default tmux). */
+	backend?: BackendKind;
 	env?: Readonly<Record<string, string | undefined>>;
 	/** Where a warning goes when the bus itself cannot carry it. */
 	fallbackWarn?: (message: string) => void;
@@ -47,11 +50,10 @@ export const createEngine = (options: EngineOptions) => {
 	const terminals = createTerminalRepository(db);
 	const inbox = createInboxRepository(db);
 	const sessionEnv = createSessionEnvRepository(db);
-	const backend: TerminalBackend = createTmuxBackend({
-		tmux: createTmuxRunner(options.tmuxSocket),
-		fifoDir: paths.fifos,
-		warn,
-	});
+	const backend: TerminalBackend =
+		options.backend === 'pty'
+			? createPtyBackend({ warn })
+			: createTmuxBackend({ tmux: createTmuxRunner(options.tmuxSocket), fifoDir: paths.fifos, warn });
 	const monitor = createStatusMonitor({ bus });
 	const logWriter = createLogWriter({ bus, directory: paths.logs, warn });
 	const terminalService = createTerminalService({

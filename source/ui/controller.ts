@@ -34,6 +34,8 @@ export type KeyContext = {
 	flows: readonly FlowView[];
 	/** Cards across (0: the list). */
 	columns: number;
+	/** The agents run inside this process (pty) and end when the panel quits. */
+	agentsEndOnQuit?: boolean;
 	choices: PanelChoices;
 };
 
@@ -174,6 +176,12 @@ const submitForm = (
 	return { state: closed(state), effects: [{ type: 'message', receiverId, text }] };
 };
 
+/** What quitting a pty panel asks: its agents end with it. */
+const agentsEndQuestion = (count: number) =>
+	count === 1
+		? '1 agent runs inside the panel (pty) and ends with it. Quit anyway?'
+		: `${count} agents run inside the panel (pty) and end with it. Quit anyway?`;
+
 /** One key: the next state and what to do. Pure; the panel's whole behaviour under the keys. */
 export const handleKey = (state: UiState, key: KeyEvent, context: KeyContext): Result => {
 	const { visible, index, selected } = selectionOf(state, context.terminals);
@@ -233,6 +241,11 @@ export const handleKey = (state: UiState, key: KeyEvent, context: KeyContext): R
 				case 'help':
 					return to({ view: 'help' });
 				case 'quit':
+					if (context.agentsEndOnQuit && context.terminals.length > 0)
+						return to({
+							view: 'confirm',
+							confirm: { question: agentsEndQuestion(context.terminals.length), effect: { type: 'quit' } },
+						});
 					if (context.flows.some((flow) => flow.enabled))
 						return to({
 							view: 'confirm',

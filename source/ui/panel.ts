@@ -19,6 +19,15 @@ const forgetCiMarkers = () => {
 	for (const name of Object.keys(process.env)) if (isCiMarker(name)) delete process.env[name];
 };
 
+/** `C-]`, `C-q`…: the control character that detaches from a pty terminal. */
+export const detachKeyOf = (name: string): string => {
+	const key = /^C-(.)$/.exec(name)?.[1]?.toUpperCase() ?? '';
+	const code = key.charCodeAt(0);
+	if (!(code >= 0x40 && code <= 0x5f))
+		throw new CaoError(`CAO_DETACH_KEY must be a control key such as C-] or C-q, not '${name}'`);
+	return String.fromCharCode(code - 0x40);
+};
+
 /**
  * `cao-tui`: the engine and, over it, the panel. Quitting stops the engine cleanly; the tmux
  * terminals keep running. Attaching unmounts the panel, hands the terminal to tmux, and mounts it
@@ -28,6 +37,7 @@ export const runPanel = async (options: PanelOptions): Promise<void> => {
 	if (!process.stdin.isTTY || !process.stdout.isTTY)
 		throw new CaoError('the panel needs a terminal; for scripts run `cao-tui --no-ui`');
 	const specs = parseLaunches(options.launch);
+	const detachKey = detachKeyOf(process.env.CAO_DETACH_KEY || 'C-]');
 	forgetCiMarkers();
 	const [{ render }, { createElement }, { App }] = await Promise.all([
 		import('ink'),
@@ -42,6 +52,7 @@ export const runPanel = async (options: PanelOptions): Promise<void> => {
 		instance = undefined;
 	};
 	const { engine, stop } = await serveEngine({
+		backend: options.backend,
 		beforeStop: () => {
 			stopDemo();
 			unmount();
@@ -60,7 +71,13 @@ export const runPanel = async (options: PanelOptions): Promise<void> => {
 			selectedId = id;
 			unmount();
 			try {
-				await attachWindow(record);
+				if (engine.backend.attach) {
+					// The pty is wired to this terminal until the detach key.
+					await engine.backend.attach(
+						{ terminalId: id, session: record.session, window: record.window },
+						{ input: process.stdin, output: process.stdout, detachKey },
+					);
+				} else await attachWindow(record);
 				notice = `back from ${record.profile ?? record.provider} ${id}`;
 			} catch (error) {
 				notice = `✗ ${oneLine(error)}`;
@@ -78,6 +95,7 @@ export const runPanel = async (options: PanelOptions): Promise<void> => {
 				store,
 				actions,
 				choices: { profiles, providers: providerNames(), workingDirectory: process.cwd() },
+				agentsEndOnQuit: engine.backend.kind === 'pty',
 				initialSelectedId: selectedId,
 				initialNotice: notice,
 			}),

@@ -6,10 +6,10 @@ import { EngineError, requestEngine } from '../../source/api/client.js';
 import { bodyLimit, startApiServer, stopApiServer } from '../../source/api/server.js';
 import { createProfileStore } from '../../source/profiles/profile-store.js';
 import { startTestEngine, type TestEngine } from '../helpers/engine.js';
-import { describeWithTmux } from '../helpers/sandbox.js';
+import { describeEachBackend } from '../helpers/sandbox.js';
 import { waitFor } from '../helpers/wait-for.js';
 
-describeWithTmux('control API on a Unix socket, over a real engine', () => {
+describeEachBackend('control API on a Unix socket, over a real engine', (backend) => {
 	let t: TestEngine;
 	let server: Server;
 	let socket: string;
@@ -21,7 +21,7 @@ describeWithTmux('control API on a Unix socket, over a real engine', () => {
 		);
 
 	beforeEach(async () => {
-		t = await startTestEngine();
+		t = await startTestEngine({ backend });
 		socket = t.sandbox.paths.socket;
 		server = await startApiServer({
 			engine: t.engine,
@@ -163,6 +163,6 @@ describeWithTmux('control API on a Unix socket, over a real engine', () => {
 				home: t.sandbox.home,
 				socketPath: socket,
 			}),
-		).rejects.toThrow(`an engine is already running for this CAO_HOME (pid ${process.pid})`);
+		).rejects.toThrow(`an engine is already running (pid ${process.pid}) for this CAO_HOME`);
 	});
 });

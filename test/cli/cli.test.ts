@@ -31,10 +31,29 @@ describe('cao-tui command line', () => {
 		}
 	});
 
-	it('says in one line that tmux is missing', async () => {
-		const result = await runCli(['--no-ui', '--launch', 'fake'], { ...sandbox.env, PATH: '/nonexistent' });
+	it('says in one line that tmux is missing when tmux is asked for, and runs on pty when not', async () => {
+		const noTmux = { ...sandbox.env, PATH: '/nonexistent', CAO_BACKEND: '' };
+		const result = await runCli(['--no-ui', '--backend', 'tmux', '--launch', 'fake'], noTmux);
 		expect(result.code).toBe(1);
 		expectOneLineError(result.stderr, 'cao-tui: tmux is not installed (not found on PATH)');
+		const bogus = await runCli(['--no-ui', '--backend', 'screen'], sandbox.env);
+		expectOneLineError(bogus.stderr, "cao-tui: unknown backend 'screen': auto, tmux or pty");
+		// auto: no tmux on PATH, so the terminals run in node-pty inside the engine.
+		const onPty = startCli(['--no-ui', '--launch', 'fake'], noTmux);
+		await waitFor(
+			() =>
+				onPty.events().some((event) => String(event.topic).endsWith('.status') && event.status === 'idle'),
+			{
+				what: 'the fake agent on pty',
+			},
+		);
+		expect(onPty.events()[0]).toMatchObject({
+			topic: 'engine.started',
+			backend: 'pty (terminals end with the engine)',
+		});
+		onPty.child.kill('SIGTERM');
+		expect(await onPty.exited).toBe(0);
+		expect(onPty.events().some((event) => String(event.topic).endsWith('.exited'))).toBe(true);
 	});
 
 	it.each([
@@ -167,7 +186,7 @@ describe('cao-tui command line', () => {
 		},
 	);
 
-	itWithTmux('serves with no terminal until told to stop, and fails when every launch fails', async () => {
+	it('serves with no terminal until told to stop, and fails when every launch fails', async () => {
 		const idleEngine = startCli(['--no-ui'], sandbox.env);
 		await waitFor(() => idleEngine.lines.length > 0, { what: 'engine.started' });
 		expect(idleEngine.events()[0]).toMatchObject({ topic: 'engine.started' });
@@ -185,14 +204,14 @@ describe('cao-tui command line', () => {
 		);
 	});
 
-	itWithTmux('runs one engine per CAO_HOME: a second one says which pid runs', async () => {
+	it('runs one engine per CAO_HOME: a second one says which pid runs', async () => {
 		const first = startCli(['--no-ui'], sandbox.env);
 		await waitFor(() => first.lines.length > 0, { what: 'engine.started' });
 		const second = await runCli(['--no-ui'], sandbox.env);
 		expect(second.code).toBe(1);
 		expectOneLineError(
 			second.stderr,
-			`an engine is already running for this CAO_HOME (pid ${first.child.pid})`,
+			`an engine is already running (pid ${first.child.pid}) for this CAO_HOME`,
 		);
 		first.child.kill('SIGTERM');
 		expect(await first.exited).toBe(0);

@@ -1,14 +1,14 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, expect, it } from 'vitest';
 import { runCli, startCli } from '../helpers/cli.js';
-import { createSandbox, itWithTmux, type Sandbox, windowNames } from '../helpers/sandbox.js';
+import { createSandbox, describeEachBackend, type Sandbox, windowNames } from '../helpers/sandbox.js';
 import { waitFor } from '../helpers/wait-for.js';
 
-describe('client commands of a running engine', () => {
+describeEachBackend('client commands of a running engine', (backend) => {
 	let sandbox: Sandbox;
 	beforeEach(() => {
-		sandbox = createSandbox();
+		sandbox = createSandbox(backend);
 	});
 	afterEach(() => sandbox.dispose());
 
@@ -22,86 +22,86 @@ describe('client commands of a running engine', () => {
 		}
 	});
 
-	itWithTmux(
-		'launch, send, message, status and shutdown through the control socket',
-		async () => {
-			const env = { ...sandbox.env, FAKE_AGENT_THINK_MS: '200' };
-			const engine = startCli(['--no-ui'], env);
-			try {
-				await waitFor(() => engine.lines.length > 0, { what: 'engine.started' });
-				const profile = join(sandbox.home, 'tester.md');
-				writeFileSync(profile, '---\nname: tester\nprovider: fake\n---\nYou test.\n');
-				expect((await runCli(['profile', 'install', profile], env)).code).toBe(0);
+	it('launch, send, message, status and shutdown through the control socket', async () => {
+		const env = { ...sandbox.env, FAKE_AGENT_THINK_MS: '200' };
+		const engine = startCli(['--no-ui'], env);
+		try {
+			await waitFor(() => engine.lines.length > 0, { what: 'engine.started' });
+			const profile = join(sandbox.home, 'tester.md');
+			writeFileSync(profile, '---\nname: tester\nprovider: fake\n---\nYou test.\n');
+			expect((await runCli(['profile', 'install', profile], env)).code).toBe(0);
 
-				const launched = await runCli(
-					[
-						'launch',
-						'--agents',
-						'tester',
-						'--env',
-						'FAKE_AGENT_THINK_MS=100',
-						'--headless',
-						'first task',
-						'--wait',
-					],
-					env,
-				);
-				expect(launched.stderr).toBe('');
-				const [line, reply] = launched.stdout.trimEnd().split('\n');
-				const id = line?.split(' ')[0] ?? '';
-				expect(line).toMatch(/^[0-9a-f]{8} {2}cao-[0-9a-f]{8}:tester-[0-9a-f]{8} {2}fake {2}idle$/);
-				expect(reply).toBe('Echo: first task');
+			const launched = await runCli(
+				[
+					'launch',
+					'--agents',
+					'tester',
+					'--env',
+					'FAKE_AGENT_THINK_MS=100',
+					'--headless',
+					'first task',
+					'--wait',
+				],
+				env,
+			);
+			expect(launched.stderr).toBe('');
+			const [line, reply] = launched.stdout.trimEnd().split('\n');
+			const id = line?.split(' ')[0] ?? '';
+			expect(line).toMatch(/^[0-9a-f]{8} {2}cao-[0-9a-f]{8}:tester-[0-9a-f]{8} {2}fake {2}idle$/);
+			expect(reply).toBe('Echo: first task');
 
-				const status = await runCli(['status'], env);
-				expect(status.stdout).toMatch(
-					new RegExp(`^${id}\\s+cao-${id}\\s+tester\\s+fake\\s+completed\\s+\\d+s$`, 'm'),
-				);
-				expect(await runCli(['send', id, 'second', 'task'], env)).toMatchObject({
-					code: 0,
-					stdout: `sent to ${id}\n`,
-				});
-				await waitFor(
-					async () => (await runCli(['output', id, '--last'], env)).stdout === 'Echo: second task\n',
-					{
-						what: 'the second reply',
-					},
-				);
-				const queued = await runCli(['message', id, 'from the user'], env);
-				expect(queued.stdout).toMatch(new RegExp(`^queued message \\d+ for ${id}\\n$`));
-				await waitFor(
-					async () =>
-						(await runCli(['output', id, '--last'], env)).stdout ===
-						'Echo: from the user [Message from terminal user. Use send_message to reply.]\n',
-					{ what: 'the message turn' },
-				);
+			const status = await runCli(['status'], env);
+			expect(status.stdout).toMatch(
+				new RegExp(`^${id}\\s+cao-${id}\\s+tester\\s+fake\\s+completed\\s+\\d+s$`, 'm'),
+			);
+			expect(await runCli(['send', id, 'second', 'task'], env)).toMatchObject({
+				code: 0,
+				stdout: `sent to ${id}\n`,
+			});
+			await waitFor(
+				async () => (await runCli(['output', id, '--last'], env)).stdout === 'Echo: second task\n',
+				{
+					what: 'the second reply',
+				},
+			);
+			const queued = await runCli(['message', id, 'from the user'], env);
+			expect(queued.stdout).toMatch(new RegExp(`^queued message \\d+ for ${id}\\n$`));
+			await waitFor(
+				async () =>
+					(await runCli(['output', id, '--last'], env)).stdout ===
+					'Echo: from the user [Message from terminal user. Use send_message to reply.]\n',
+				{ what: 'the message turn' },
+			);
 
-				// Why it has its status, as the panel's `e` shows it.
-				expect((await runCli(['status', id], env)).stdout).toMatch(
-					new RegExp(
-						`^${id}: completed for \\d+s\nrule: fake\\.reply-then-prompt\nline: ● Echo: from the user`,
-					),
-				);
+			// Why it has its status, as the panel's `e` shows it (once the quiet window has passed).
+			const explained = new RegExp(
+				`^${id}: completed for \\d+s\nrule: fake\\.reply-then-prompt\nline: ● Echo: from the user`,
+			);
+			let explanation = '';
+			await waitFor(async () => explained.test((explanation = (await runCli(['status', id], env)).stdout)), {
+				what: 'the status explained',
+				state: () => explanation,
+			});
 
-				const two = await runCli(['launch', '--agents', 'tester,tester', '--json'], env);
-				const records = two.stdout
-					.trim()
-					.split('\n')
-					.map((text) => JSON.parse(text) as { session: string });
-				expect(records).toHaveLength(2);
-				expect(records[0]?.session).toBe(records[1]?.session);
-				expect(await runCli(['kill', id], env)).toMatchObject({ code: 0, stdout: `killed ${id}\n` });
-				expect((await runCli(['kill', id], env)).stderr).toBe(`cao-tui: unknown terminal '${id}'\n`);
-				expect(await runCli(['shutdown', '--all'], env)).toMatchObject({ stdout: 'removed 2 terminals\n' });
+			const two = await runCli(['launch', '--agents', 'tester,tester', '--json'], env);
+			const records = two.stdout
+				.trim()
+				.split('\n')
+				.map((text) => JSON.parse(text) as { session: string });
+			expect(records).toHaveLength(2);
+			expect(records[0]?.session).toBe(records[1]?.session);
+			expect(await runCli(['kill', id], env)).toMatchObject({ code: 0, stdout: `killed ${id}\n` });
+			expect((await runCli(['kill', id], env)).stderr).toBe(`cao-tui: unknown terminal '${id}'\n`);
+			expect(await runCli(['shutdown', '--all'], env)).toMatchObject({ stdout: 'removed 2 terminals\n' });
+			if (backend === 'tmux')
 				expect(windowNames(sandbox).filter((name) => name.startsWith('tester-'))).toEqual([]);
-				expect((await runCli(['status'], env)).stdout).toBe('no terminals\n');
-				expect((await runCli(['shutdown', '--session', 'nothing'], env)).stderr).toBe(
-					"cao-tui: no terminals in session 'nothing'\n",
-				);
-			} finally {
-				engine.child.kill('SIGTERM');
-				await engine.exited;
-			}
-		},
-		60_000,
-	);
+			expect((await runCli(['status'], env)).stdout).toBe('no terminals\n');
+			expect((await runCli(['shutdown', '--session', 'nothing'], env)).stderr).toBe(
+				"cao-tui: no terminals in session 'nothing'\n",
+			);
+		} finally {
+			engine.child.kill('SIGTERM');
+			await engine.exited;
+		}
+	}, 60_000);
 });

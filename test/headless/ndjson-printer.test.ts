@@ -1,13 +1,13 @@
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { printEvents } from '../../source/headless/ndjson-printer.js';
 import { startTestEngine, type TestEngine } from '../helpers/engine.js';
-import { describeWithTmux } from '../helpers/sandbox.js';
+import { describeEachBackend } from '../helpers/sandbox.js';
 import { nextEvent } from '../helpers/wait-for.js';
 
-describeWithTmux('NDJSON event stream', () => {
+describeEachBackend('NDJSON event stream', (backend) => {
 	let t: TestEngine;
 	beforeEach(async () => {
-		t = await startTestEngine();
+		t = await startTestEngine({ backend });
 	});
 	afterEach(async () => {
 		await t.dispose();

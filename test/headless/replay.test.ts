@@ -4,13 +4,13 @@ import { timesSuffix } from '../../source/engine/logs/log-writer.js';
 import { parseTimedLog, replayEvents } from '../../source/headless/replay.js';
 import { runCli } from '../helpers/cli.js';
 import { startTestEngine, type TestEngine } from '../helpers/engine.js';
-import { describeWithTmux } from '../helpers/sandbox.js';
+import { describeEachBackend } from '../helpers/sandbox.js';
 import { nextEvent } from '../helpers/wait-for.js';
 
-describeWithTmux('replay of a terminal log', () => {
+describeEachBackend('replay of a terminal log', (backend) => {
 	let t: TestEngine;
 	beforeEach(async () => {
-		t = await startTestEngine();
+		t = await startTestEngine({ backend });
 	});
 	afterEach(async () => {
 		await t.dispose();

@@ -1,4 +1,5 @@
 import { existsSync, readdirSync } from 'node:fs';
+import type { BackendKind } from '../../source/config.js';
 import { createEngine, type Engine } from '../../source/engine/engine.js';
 import type { EventMap, Topic } from '../../source/engine/events.js';
 import { createSandbox, type Sandbox } from './sandbox.js';
@@ -11,17 +12,28 @@ export type TestEngine = {
 	/** Every event except raw output, in order. */
 	events: RecordedEvent[];
 	statuses(terminalId: string): string[];
+	/** Names of the terminals running now (tmux windows, or the pty backend's processes). */
+	windows(): Promise<string[]>;
 	fifos(): string[];
 	dispose(): Promise<void>;
 };
 
-/** A started engine on a private tmux server and CAO_HOME, recording its events. */
-export const startTestEngine = async (env: Record<string, string> = {}): Promise<TestEngine> => {
-	const sandbox = createSandbox();
+/** How a terminal whose agent quit is reported: its tmux window closed, or its pty process exited. */
+export const endedOnItsOwn = /^(window closed|exited with code \d+)/;
+
+export type TestEngineOptions = { backend?: BackendKind; env?: Record<string, string> };
+
+/**
+ * A started engine on `backend` (default tmux) with a private tmux server and CAO_HOME, recording
+ * its events.
+ */
+export const startTestEngine = async (options: TestEngineOptions = {}): Promise<TestEngine> => {
+	const sandbox = createSandbox(options.backend);
 	const engine = createEngine({
 		paths: sandbox.paths,
 		tmuxSocket: sandbox.socket,
-		env: { ...process.env, FAKE_AGENT_THINK_MS: '300', ...env },
+		backend: options.backend,
+		env: { ...process.env, FAKE_AGENT_THINK_MS: '300', ...options.env },
 	});
 	const events: RecordedEvent[] = [];
 	engine.bus.onAny((topic, payload) => {
@@ -36,6 +48,7 @@ export const startTestEngine = async (env: Record<string, string> = {}): Promise
 			events
 				.filter((event) => event.topic === `terminal.${terminalId}.status`)
 				.map((event) => (event as EventMap['terminal.x.status']).status),
+		windows: async () => (await engine.backend.listWindows()).map((window) => window.window),
 		fifos: () => (existsSync(sandbox.paths.fifos) ? readdirSync(sandbox.paths.fifos) : []),
 		async dispose() {
 			await engine.stop();

@@ -4,21 +4,21 @@ import { App } from '../../source/ui/components/app.js';
 import { panelActions, panelSource } from '../../source/ui/engine-bindings.js';
 import { createPanelStore, type PanelStore } from '../../source/ui/panel-store.js';
 import { startTestEngine, type TestEngine } from '../helpers/engine.js';
-import { describeWithTmux } from '../helpers/sandbox.js';
+import { describeEachBackend } from '../helpers/sandbox.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 /*
  * The panel on a real engine (tmux, FIFOs, SQLite, the fake agent), rendered by Ink into
  * ink-testing-library's stdout; keys go in through its stdin.
  */
-describeWithTmux('the panel (ink-testing-library, real engine)', () => {
+describeEachBackend('the panel (ink-testing-library, real engine)', (backend) => {
 	let t: TestEngine;
 	let store: PanelStore;
 	let quits = 0;
 	let attached: string[] = [];
 
 	beforeEach(async () => {
-		t = await startTestEngine();
+		t = await startTestEngine({ backend });
 		store = createPanelStore(panelSource(t.engine), { maxFps: 30, lastLineMs: 100, previewMs: 50 });
 		quits = 0;
 		attached = [];

@@ -3,7 +3,7 @@ import type * as XtermHeadless from '@xterm/headless';
 import { CaoError, oneLine } from '../../errors.js';
 import { createOutputCoalescer } from '../output-coalescer.js';
 import { keyBytes } from './key-bytes.js';
-import type { TerminalBackend, TerminalRef, TerminalSink } from './types.js';
+import type { AttachIo, TerminalBackend, TerminalRef, TerminalSink } from './types.js';
 
 export type PtyBackendOptions = {
 	warn: (message: string) => void;
@@ -21,6 +21,8 @@ type Entry = {
 	coalescer: ReturnType<typeof createOutputCoalescer>;
 	/** The rendered screen, made at the first output. */
 	screen: HeadlessTerminal | undefined;
+	/** Who sees the raw output as it comes (an attached user's terminal). */
+	viewers: Set<(data: Buffer) => void>;
 	/** Resolves once the screen has taken every byte written to it so far. */
 	drawn: Promise<void>;
 	exited: Promise<void>;
@@ -30,6 +32,14 @@ type PtyModule = typeof NodePty;
 type XtermModule = typeof XtermHeadless;
 type IPty = NodePty.IPty;
 type HeadlessTerminal = XtermHeadless.Terminal;
+
+/**
+ * Modes an agent may have turned on in the user's terminal while attached, turned off on detach:
+ * bracketed paste, focus events, mouse reporting, kitty keyboard flags, the alternate screen;
+ * then the cursor shown and colours reset.
+ */
+const resetModes =
+	'\x1b[?2004l\x1b[?1004l\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1006l\x1b[=0;1u\x1b[?1049l\x1b[?25h\x1b[0m';
 
 /** "exited with code 3", "killed by signal 15": what `terminal.{id}.exited` says. */
 const exitReason = (exitCode: number, signal: number | undefined) =>
@@ -67,6 +77,23 @@ export const createPtyBackend = (options: PtyBackendOptions): TerminalBackend =>
 		entry.drawn = new Promise((resolve) => screen.write(data, resolve));
 	};
 
+	/** The rendered screen (with the scrollback when asked), as tmux's `capture-pane -p -J`. */
+	const render = async (entry: Entry, history: boolean): Promise<string> => {
+		await entry.drawn;
+		const screen = entry.screen;
+		if (!screen) return '';
+		const buffer = screen.buffer.active;
+		const rows: string[] = [];
+		for (let y = history ? 0 : buffer.baseY; y < buffer.baseY + screen.rows; y++) {
+			const line = buffer.getLine(y);
+			if (!line) continue;
+			// A wrapped row continues the one before, as capture-pane -J joins them.
+			if (line.isWrapped && rows.length > 0) rows[rows.length - 1] += line.translateToString(true);
+			else rows.push(line.translateToString(true));
+		}
+		return `${rows.join('\n')}\n`;
+	};
+
 	const kill = async (entry: Entry) => {
 		const signal = (name: NodeJS.Signals) => {
 			try {
@@ -80,6 +107,9 @@ export const createPtyBackend = (options: PtyBackendOptions): TerminalBackend =>
 				}
 			}
 		};
+		// A hang-up first, as a closing terminal (or tmux's kill-window) gives: an interactive shell
+		// ignores SIGTERM.
+		signal('SIGHUP');
 		signal('SIGTERM');
 		const timer = setTimeout(() => signal('SIGKILL'), killGraceMs);
 		await entry.exited;
@@ -129,6 +159,7 @@ export const createPtyBackend = (options: PtyBackendOptions): TerminalBackend =>
 				sink,
 				coalescer: createOutputCoalescer((text) => entry.sink?.output(text)),
 				screen: undefined,
+				viewers: new Set(),
 				drawn: Promise.resolve(),
 				exited: new Promise((resolve) => {
 					exit = resolve;
@@ -139,10 +170,12 @@ export const createPtyBackend = (options: PtyBackendOptions): TerminalBackend =>
 				const bytes = typeof data === 'string' ? Buffer.from(data) : data;
 				draw(entry, bytes);
 				entry.coalescer.push(bytes);
+				for (const viewer of entry.viewers) viewer(bytes);
 			});
 			child.onExit(({ exitCode, signal }) => {
 				entry.coalescer.end();
 				live.delete(spec.terminalId);
+				entry.viewers.clear();
 				exit();
 				entry.sink?.exited(exitReason(exitCode, signal));
 				entry.screen?.dispose();
@@ -167,21 +200,7 @@ export const createPtyBackend = (options: PtyBackendOptions): TerminalBackend =>
 		},
 
 		async capture(ref, captureOptions = {}) {
-			const entry = entryOf(ref);
-			await entry.drawn;
-			const screen = entry.screen;
-			if (!screen) return '';
-			const buffer = screen.buffer.active;
-			const first = captureOptions.history ? 0 : buffer.baseY;
-			const rows: string[] = [];
-			for (let y = first; y < buffer.baseY + screen.rows; y++) {
-				const line = buffer.getLine(y);
-				if (!line) continue;
-				// A wrapped row continues the one before, as tmux's capture-pane -J joins them.
-				if (line.isWrapped && rows.length > 0) rows[rows.length - 1] += line.translateToString(true);
-				else rows.push(line.translateToString(true));
-			}
-			return `${rows.join('\n')}\n`;
+			return render(entryOf(ref), captureOptions.history ?? false);
 		},
 
 		async destroy(ref) {
@@ -197,14 +216,69 @@ export const createPtyBackend = (options: PtyBackendOptions): TerminalBackend =>
 			if (entry) entry.sink = undefined;
 		},
 
-		async listSessions() {
-			return [...new Set([...live.values()].map((entry) => entry.ref.session))];
+		async attach(ref, io: AttachIo) {
+			const entry = entryOf(ref);
+			const { input, output, detachKey } = io;
+			await entry.drawn;
+			// What the agent shows now, then its own repaint at the user's size.
+			output.write(`\x1b[2J\x1b[H${(await render(entry, false)).trimEnd().split('\n').join('\r\n')}`);
+			const columns = output.columns || size.columns;
+			const rows = output.rows || size.rows;
+			const resize = (cols: number, height: number) => {
+				try {
+					entry.pty.resize(cols, height);
+				} catch {
+					// Ended meanwhile.
+				}
+			};
+			resize(columns, rows);
+			const view = (data: Buffer) => output.write(data);
+			entry.viewers.add(view);
+			const wasRaw = input.isRaw;
+			if (input.isTTY) input.setRawMode(true);
+			// Read as Ink does ('readable', not 'data'), so the panel reads again after the detach.
+			await new Promise<void>((resolve) => {
+				let detached = false;
+				const done = () => {
+					if (detached) return;
+					detached = true;
+					input.off('readable', readable);
+					output.off('resize', resized);
+					resolve();
+				};
+				const readable = () => {
+					for (
+						let chunk = input.read() as Buffer | null;
+						chunk && !detached;
+						chunk = input.read() as Buffer | null
+					) {
+						const data = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk);
+						const at = data.indexOf(detachKey);
+						if (at === -1) entry.pty.write(data.toString('utf8'));
+						else {
+							if (at > 0) entry.pty.write(data.subarray(0, at).toString('utf8'));
+							done();
+						}
+					}
+				};
+				const resized = () => resize(output.columns || columns, output.rows || rows);
+				input.on('readable', readable);
+				output.on('resize', resized);
+				void entry.exited.then(done);
+			});
+			entry.viewers.delete(view);
+			if (input.isTTY) input.setRawMode(wasRaw);
+			output.write(resetModes);
+			resize(size.columns, size.rows);
 		},
 
+		async listWindows() {
+			return [...live.values()].map(({ ref }) => ({ session: ref.session, window: ref.window }));
+		},
+
+		/** Ends every terminal: each one's exit is reported, as it really ends. */
 		async stop() {
-			const entries = [...live.values()];
-			for (const entry of entries) entry.sink = undefined;
-			await Promise.all(entries.map(kill));
+			await Promise.all([...live.values()].map(kill));
 		},
 	};
 };

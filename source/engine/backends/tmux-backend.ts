@@ -414,10 +414,16 @@ export const createTmuxBackend = (options: TmuxBackendOptions): TerminalBackend 
 
 		release,
 
-		async listSessions() {
+		async listWindows() {
 			try {
-				const output = await tmux.run(['list-sessions', '-F', '#{session_name}']);
-				return output.split('\n').filter((name) => name.startsWith('cao-'));
+				// A space, not a tab: tmux prints a tab in -F as _ without a UTF-8 locale; neither name
+				// has a space (validated).
+				const output = await tmux.run(['list-windows', '-a', '-F', '#{session_name} #{window_name}']);
+				return output
+					.split('\n')
+					.map((line) => line.split(' '))
+					.filter(([session, window]) => session?.startsWith('cao-') && window)
+					.map(([session = '', window = '']) => ({ session, window }));
 			} catch (error) {
 				if (error instanceof TmuxError && error.kind === 'no-server') return [];
 				throw error;

@@ -10,6 +10,13 @@ export type TerminalSpec = TerminalRef & {
 	unsetEnv?: readonly string[];
 };
 
+export type AttachIo = {
+	input: NodeJS.ReadStream;
+	output: NodeJS.WriteStream;
+	/** The byte that detaches, e.g. "\x1d" (Ctrl-]). */
+	detachKey: string;
+};
+
 /** What a backend reports about one terminal. */
 export type TerminalSink = {
 	/** Decoded output, coalesced (~50 ms, at most 64 KB). */
@@ -44,7 +51,14 @@ export type TerminalBackend = {
 	destroy(ref: TerminalRef): Promise<void>;
 	/** Stops reading the terminal and leaves it running. */
 	release(ref: TerminalRef): Promise<void>;
-	listSessions(): Promise<string[]>;
+	/** The terminals running now in `cao-` sessions, this engine's or not. */
+	listWindows(): Promise<Array<{ session: string; window: string }>>;
+	/**
+	 * Wires the terminal to the user's terminal until `detachKey` (a control character) is typed
+	 * or the program ends. Only a backend whose terminals live in this process has it (pty); tmux
+	 * terminals are attached with tmux itself.
+	 */
+	attach?(ref: TerminalRef, io: AttachIo): Promise<void>;
 	/** Releases every terminal; the terminals themselves keep running where the backend allows. */
 	stop(): Promise<void>;
 };

@@ -6,7 +6,7 @@ import { sessionName } from './validation.js';
 
 export type SessionInfo = { name: string; terminals: TerminalRecord[] };
 
-/** Sessions are tmux sessions named `cao-…`, each holding one or more agent terminals. */
+/** Sessions are named `cao-…` (tmux sessions on tmux), each holding one or more agent terminals. */
 export const createSessionService = (deps: {
 	backend: TerminalBackend;
 	terminals: TerminalRepository;
@@ -14,7 +14,8 @@ export const createSessionService = (deps: {
 	sessionEnv: SessionEnvRepository;
 }) => ({
 	async list(): Promise<SessionInfo[]> {
-		const names = await deps.backend.listSessions();
+		const windows = await deps.backend.listWindows();
+		const names = [...new Set(windows.map((window) => window.session))];
 		return names.map((name) => ({ name, terminals: deps.terminals.listBySession(name) }));
 	},
 	/** Deletes every terminal of the session, and its environment; tmux drops the session. */

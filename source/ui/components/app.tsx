@@ -41,6 +41,8 @@ export type AppProps = {
 	store: PanelStore;
 	actions: PanelActions;
 	choices: PanelChoices;
+	/** The agents end when the panel quits (pty backend): quitting asks first. */
+	agentsEndOnQuit?: boolean;
 	/** The terminal to select first (the one attached to, when the panel comes back). */
 	initialSelectedId?: string;
 	/** What the footer says first (how an attach went). */
@@ -50,7 +52,14 @@ export type AppProps = {
 /** Rows the detail pane needs to be worth showing. */
 const detailMinimum = 8;
 
-export const App = ({ store, actions, choices, initialSelectedId, initialNotice }: AppProps) => {
+export const App = ({
+	store,
+	actions,
+	choices,
+	agentsEndOnQuit,
+	initialSelectedId,
+	initialNotice,
+}: AppProps) => {
 	const model = useSyncExternalStore(store.subscribe, store.getSnapshot);
 	const { stdout } = useStdout();
 	const [size, setSize] = useState({ columns: stdout.columns || 80, rows: stdout.rows || 24 });
@@ -135,7 +144,7 @@ export const App = ({ store, actions, choices, initialSelectedId, initialNotice 
 
 	useInput((input, key) => {
 		if (key.ctrl && input === 'c') return actions.quit();
-		const context = { terminals: model.terminals, flows: model.flows, columns, choices };
+		const context = { terminals: model.terminals, flows: model.flows, columns, choices, agentsEndOnQuit };
 		let state = current.current;
 		const effects: Effect[] = [];
 		for (const event of keyEvents(input, key)) {

@@ -80,7 +80,10 @@ describe.each(backends)('%s backend contract', (kind) => {
 		// Rendered: no escape sequences, the banner and the reply in their rows.
 		expect(screen).not.toContain('\x1b');
 		expect(screen).toMatch(/^╭─+╮$/m);
-		expect(await backend.listSessions()).toContain(agent.spec.session);
+		expect(await backend.listWindows()).toContainEqual({
+			session: agent.spec.session,
+			window: agent.spec.window,
+		});
 	});
 
 	it('gives the program its environment and folder, without the names it must not inherit', async () => {
@@ -113,7 +116,10 @@ describe.each(backends)('%s backend contract', (kind) => {
 			'process.on("SIGTERM", () => {}); process.on("SIGHUP", () => {}); setInterval(() => {}, 1000)',
 		]);
 		await backend.destroy(stubborn.spec);
-		expect(await backend.listSessions()).not.toContain(stubborn.spec.session);
+		expect(await backend.listWindows()).not.toContainEqual({
+			session: stubborn.spec.session,
+			window: stubborn.spec.window,
+		});
 		await expect(backend.capture(stubborn.spec)).rejects.toThrow();
 	});
 

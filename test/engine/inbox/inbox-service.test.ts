@@ -2,12 +2,12 @@ import { afterEach, expect, it } from 'vitest';
 import type { EventMap } from '../../../source/engine/events.js';
 import { attribution, messageLimit } from '../../../source/engine/inbox/inbox-service.js';
 import { startTestEngine, type TestEngine } from '../../helpers/engine.js';
-import { describeWithTmux } from '../../helpers/sandbox.js';
+import { describeEachBackend } from '../../helpers/sandbox.js';
 import { waitFor } from '../../helpers/wait-for.js';
 
 type Delivered = EventMap['inbox.x.delivered'];
 
-describeWithTmux('inbox on real tmux, with fake agents', () => {
+describeEachBackend('inbox, with fake agents', (backend) => {
 	let t: TestEngine;
 	afterEach(async () => {
 		await t.dispose();
@@ -19,7 +19,7 @@ describeWithTmux('inbox on real tmux, with fake agents', () => {
 	const lastReply = (id: string) => t.engine.terminals.getOutput(id, 'last');
 
 	it('delivers to an idle agent at once, with the sender named, and marks it delivered', async () => {
-		t = await startTestEngine();
+		t = await startTestEngine({ backend });
 		const receiver = await t.engine.terminals.create({ provider: 'fake' });
 		const message = t.engine.inbox.send('a1b2c3d4', receiver.id, 'please review notes.md');
 		await waitFor(() => completedTurns(receiver.id) === 1, { what: 'the message turn' });
@@ -29,7 +29,7 @@ describeWithTmux('inbox on real tmux, with fake agents', () => {
 	});
 
 	it('holds 100 messages while the receiver works, then delivers each once, in order', async () => {
-		t = await startTestEngine({ FAKE_AGENT_THINK_MS: '1500' });
+		t = await startTestEngine({ backend, env: { FAKE_AGENT_THINK_MS: '1500' } });
 		const receiver = await t.engine.terminals.create({ provider: 'fake' });
 		await t.engine.terminals.sendInput(receiver.id, 'a long task');
 		const bodies = Array.from({ length: 100 }, (_, index) => `m${String(index).padStart(3, '0')}`);
@@ -60,7 +60,7 @@ describeWithTmux('inbox on real tmux, with fake agents', () => {
 	}, 60_000);
 
 	it('keeps messages pending for a receiver that went away', async () => {
-		t = await startTestEngine({ FAKE_AGENT_THINK_MS: '1500' });
+		t = await startTestEngine({ backend, env: { FAKE_AGENT_THINK_MS: '1500' } });
 		const receiver = await t.engine.terminals.create({ provider: 'fake' });
 		await t.engine.terminals.sendInput(receiver.id, 'working');
 		t.engine.inbox.send('aaaa0001', receiver.id, 'for later');
@@ -70,7 +70,7 @@ describeWithTmux('inbox on real tmux, with fake agents', () => {
 	});
 
 	it('refuses bad messages with one clear line, and stores none', async () => {
-		t = await startTestEngine();
+		t = await startTestEngine({ backend });
 		const receiver = await t.engine.terminals.create({ provider: 'fake' });
 		const cases: [string, string, string, string][] = [
 			[receiver.id, receiver.id, 'hi', 'a terminal cannot send a message to itself'],

@@ -6,14 +6,15 @@ import { openDatabase } from '../../../source/engine/store/database.js';
 import { createTerminalRepository } from '../../../source/engine/store/terminal-repository.js';
 import { CaoError } from '../../../source/errors.js';
 import { fakeProvider } from '../../../source/providers/fake.js';
-import { startTestEngine, type TestEngine } from '../../helpers/engine.js';
-import { describeWithTmux, windowNames } from '../../helpers/sandbox.js';
+import { endedOnItsOwn, startTestEngine, type TestEngine } from '../../helpers/engine.js';
+import { describeEachBackend, itTmuxOnly } from '../../helpers/sandbox.js';
 import { nextEvent, waitFor } from '../../helpers/wait-for.js';
 
-describeWithTmux('terminal service on real tmux', () => {
+describeEachBackend('terminal service', (backend) => {
+	const tmuxOnly = itTmuxOnly(backend);
 	let t: TestEngine;
 	beforeEach(async () => {
-		t = await startTestEngine();
+		t = await startTestEngine({ backend });
 	});
 	afterEach(async () => {
 		await t.dispose();
@@ -44,7 +45,7 @@ describeWithTmux('terminal service on real tmux', () => {
 		const repainted = nextEvent(t.engine.bus, `terminal.${terminal.id}.output`, (e) =>
 			e.data.includes('\x1b[2K❯'),
 		);
-		t.sandbox.tmux('send-keys', '-t', `=${terminal.session}:=${terminal.window}`, 'C-l');
+		await t.engine.backend.sendKeys({ terminalId: terminal.id, ...terminal }, ['C-l']);
 		await repainted;
 		const buffer = t.engine.monitor.getBuffer(terminal.id) ?? '';
 		expect(fakeProvider.detect(buffer, { afterInput: false, profile: null }).status).toBe('idle');
@@ -88,7 +89,7 @@ describeWithTmux('terminal service on real tmux', () => {
 
 		const exited = nextEvent(t.engine.bus, `terminal.${terminal.id}.exited`);
 		await t.engine.terminals.sendInput(terminal.id, '!exit');
-		expect((await exited).reason).toMatch(/^window closed/);
+		expect((await exited).reason).toMatch(endedOnItsOwn);
 		expect(t.fifos()).toEqual([]);
 		expect(() => t.engine.terminals.get(terminal.id)).toThrow(`unknown terminal '${terminal.id}'`);
 	});
@@ -111,7 +112,7 @@ describeWithTmux('terminal service on real tmux', () => {
 		);
 		expect(new Set(created.map((terminal) => terminal.id)).size).toBe(20);
 		for (const terminal of created) expect(t.engine.monitor.getStatus(terminal.id)?.status).toBe('idle');
-		expect(windowNames(t.sandbox).filter((name) => name.startsWith('fake-'))).toHaveLength(20);
+		expect((await t.windows()).filter((name) => name.startsWith('fake-'))).toHaveLength(20);
 		// All twenty stream long replies at once: each turn must complete, none starved or flapping.
 		const turns = created.map((terminal) =>
 			nextEvent(t.engine.bus, `terminal.${terminal.id}.status`, (e) => e.status === 'completed', 20_000),
@@ -128,7 +129,7 @@ describeWithTmux('terminal service on real tmux', () => {
 		const sessions = await t.engine.sessions.list();
 		expect(sessions.find((session) => session.name === 'cao-crowd')?.terminals).toHaveLength(20);
 		expect(await t.engine.sessions.remove('crowd')).toBe(20);
-		await waitFor(() => windowNames(t.sandbox).every((name) => !name.startsWith('fake-')), {
+		await waitFor(async () => (await t.windows()).every((name) => !name.startsWith('fake-')), {
 			what: 'the windows to go',
 		});
 	});
@@ -142,7 +143,7 @@ describeWithTmux('terminal service on real tmux', () => {
 		expect(message).toMatch(/^fake terminal failed to start: terminal [0-9a-f]{8} did not reach idle/);
 		expect(message).toContain('Fake Agent (cao-tui test peer)');
 		expect(message).not.toContain('\n');
-		expect(windowNames(t.sandbox).filter((name) => name.startsWith('fake-'))).toEqual([]);
+		expect((await t.windows()).filter((name) => name.startsWith('fake-'))).toEqual([]);
 		expect(t.fifos()).toEqual([]);
 		const id = /terminal ([0-9a-f]{8}) did not reach idle/.exec(message)?.[1] ?? '';
 		const db = openDatabase(t.sandbox.paths.database);
@@ -160,7 +161,7 @@ describeWithTmux('terminal service on real tmux', () => {
 		for (const terminal of created) expect(terminal.lastStatus).toBe('idle');
 	});
 
-	it('marks terminals exited when the tmux server dies, and keeps serving', async () => {
+	tmuxOnly('marks terminals exited when the tmux server dies, and keeps serving', async () => {
 		const [first, second] = await Promise.all([
 			t.engine.terminals.create({ provider: 'fake' }),
 			t.engine.terminals.create({ provider: 'shell' }),
@@ -176,7 +177,7 @@ describeWithTmux('terminal service on real tmux', () => {
 		const fresh = await t.engine.terminals.create({ provider: 'fake' });
 		const exited = nextEvent(t.engine.bus, `terminal.${fresh.id}.exited`);
 		await t.engine.terminals.sendInput(fresh.id, '!exit');
-		expect((await exited).reason).toMatch(/^window closed/);
+		expect((await exited).reason).toMatch(endedOnItsOwn);
 	});
 
 	it('answers an unknown terminal id with one clear line', async () => {
@@ -186,7 +187,7 @@ describeWithTmux('terminal service on real tmux', () => {
 		await expect(t.engine.terminals.getOutput('../etc', 'full')).rejects.toThrow("unknown terminal '../etc'");
 	});
 
-	it('refuses bad requests before touching tmux', async () => {
+	it('refuses bad requests before creating anything', async () => {
 		await expect(t.engine.terminals.create({ provider: 'nope' })).rejects.toThrow(
 			"unknown provider 'nope' (known: claude_code, codex, gemini_cli, kiro_cli, q_cli, kimi_cli, copilot_cli, opencode_cli, shell, fake)",
 		);
@@ -196,7 +197,7 @@ describeWithTmux('terminal service on real tmux', () => {
 		await expect(t.engine.terminals.create({ provider: 'fake', session: 'bad name' })).rejects.toThrow(
 			/invalid session name/,
 		);
-		expect(windowNames(t.sandbox).filter((name) => !name.startsWith('bash'))).toEqual([]);
+		expect(await t.windows()).toEqual([]);
 	});
 
 	it('gives the terminals created later in a session the environment given to it before', async () => {
@@ -232,13 +233,17 @@ describeWithTmux('terminal service on real tmux', () => {
 		const ci = createEngine({
 			paths: t.sandbox.paths,
 			tmuxSocket: t.sandbox.socket,
+			backend,
 			env: { ...process.env, CI: 'true', CI_JOB_ID: '42' },
 		});
 		await ci.start();
 		try {
-			await ci.terminals.create({ provider: 'shell' });
-			t.sandbox.tmux('set-environment', '-g', 'CI', 'true');
-			t.sandbox.tmux('set-environment', '-g', 'CI_JOB_ID', '42');
+			if (backend === 'tmux') {
+				// The server's own environment, too.
+				await ci.terminals.create({ provider: 'shell' });
+				t.sandbox.tmux('set-environment', '-g', 'CI', 'true');
+				t.sandbox.tmux('set-environment', '-g', 'CI_JOB_ID', '42');
+			}
 			const ask = async (env?: Record<string, string>) => {
 				const terminal = await ci.terminals.create({ provider: 'shell', env });
 				const done = nextEvent(ci.bus, `terminal.${terminal.id}.status`, (e) => e.status === 'completed');
@@ -259,7 +264,7 @@ describeWithTmux('terminal service on real tmux', () => {
 		await t.engine.terminals.remove(terminal.id, { exit: true });
 		const exits = t.events.filter((event) => event.topic === `terminal.${terminal.id}.exited`);
 		// It quit on its own (the fake agent's exit command), so the exit is the window closing.
-		expect(exits).toEqual([expect.objectContaining({ reason: expect.stringMatching(/^window closed/) })]);
+		expect(exits).toEqual([expect.objectContaining({ reason: expect.stringMatching(endedOnItsOwn) })]);
 		expect(t.events.filter((event) => event.topic === `terminal.${terminal.id}.input`).length).toBe(
 			inputs + 1,
 		);
@@ -362,7 +367,8 @@ describeWithTmux('terminal service on real tmux', () => {
 		expect(existsSync(join(t.sandbox.paths.terminals, second.id, 'amazonq'))).toBe(true);
 	});
 
-	it('sweeps at start the links of terminals that ended while no engine ran', async () => {
+	// Only tmux terminals outlive their engine.
+	tmuxOnly('sweeps at start the links of terminals that ended while no engine ran', async () => {
 		const { home, env } = fakeQ();
 		const terminal = await qTerminal(env);
 		// Stopped, the engine leaves the agent running, and its link with it.
@@ -408,7 +414,7 @@ describeWithTmux('terminal service on real tmux', () => {
 		expect((error as Error).message).toMatch(
 			new RegExp(`^cannot link '${home}/\\.aws/amazonq/cli-agents/developer-[0-9a-f]{8}\\.json': `),
 		);
-		expect(windowNames(t.sandbox).filter((name) => name.startsWith('developer-'))).toEqual([]);
+		expect((await t.windows()).filter((name) => name.startsWith('developer-'))).toEqual([]);
 		expect(t.engine.terminals.list()).toEqual([]);
 		expect(existsSync(t.sandbox.paths.terminals) ? readdirSync(t.sandbox.paths.terminals) : []).toEqual([]);
 	});
