@@ -17,6 +17,15 @@ export const describeIssue = (issues: readonly z.core.$ZodIssue[]): string => {
  * A markdown file with YAML frontmatter, checked by `schema`: its fields and its body (trimmed).
  * Errors are one line: "`kind` `source`: field 'x': …".
  */
+/** The YAML parser's first line, placed in the file (the YAML starts after the first "---"). */
+const yamlProblem = (error: unknown): string => {
+	if (!(error instanceof Error)) return String(error);
+	// "… must end with a ] at line 3, column 1:" (a snippet of the source follows)
+	const first = (error.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '');
+	const at = (error as { linePos?: readonly { line: number; col: number }[] }).linePos?.[0];
+	return at ? `${first} (line ${at.line + 1}, column ${at.col})` : first;
+};
+
 export const readFrontmatter = <T>(
 	text: string,
 	schema: z.ZodType<T>,
@@ -30,7 +39,7 @@ export const readFrontmatter = <T>(
 	try {
 		data = parseYaml(block[1] ?? '');
 	} catch (error) {
-		throw fail(`bad YAML: ${error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error)}`);
+		throw fail(`bad YAML: ${yamlProblem(error)}`);
 	}
 	if (data === null || typeof data !== 'object' || Array.isArray(data))
 		throw fail('the frontmatter is not a set of fields');

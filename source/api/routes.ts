@@ -101,9 +101,8 @@ export const route = async ({ engine, info }: RouteContext, request: Request): P
 	}
 
 	if (resource === 'flows' && id && action === 'run' && method === 'POST') {
-		// Answered at once; the outcome comes as flow.NAME.* events.
-		engine.flows.runNow(id);
-		return ok({ started: id }, 202);
+		// Answered at once; the outcome comes as flow.NAME.* events carrying this run's id.
+		return ok({ started: id, runId: engine.flows.startRun(id) }, 202);
 	}
 
 	throw new NotFoundError(`no route ${where}`);

@@ -68,12 +68,17 @@ const readBody = (request: IncomingMessage): Promise<unknown> =>
  */
 const claimSocket = async (socketPath: string): Promise<void> => {
 	if (!existsSync(socketPath)) return;
-	const health = await requestEngine(socketPath, 'GET', '/health').catch(() => undefined);
-	if (health) {
-		const { pid } = health as { pid?: number };
-		throw new CaoError(`an engine is already running for this CAO_HOME (pid ${pid ?? '?'})`);
-	}
+	const running = await alreadyRunning(socketPath);
+	if (running) throw running;
 	unlinkSync(socketPath);
+};
+
+/** "already running (pid N)" when an engine answers on the socket. */
+const alreadyRunning = async (socketPath: string): Promise<CaoError | undefined> => {
+	const health = await requestEngine(socketPath, 'GET', '/health').catch(() => undefined);
+	if (!health) return undefined;
+	const { pid } = health as { pid?: number };
+	return new CaoError(`an engine is already running (pid ${pid ?? '?'}) for this CAO_HOME`);
 };
 
 /**
@@ -127,13 +132,13 @@ export const startApiServer = async (options: ApiServerOptions): Promise<Server>
 	const umask = process.umask(0o177);
 	try {
 		await new Promise<void>((resolve, reject) => {
-			server.once('error', (error: NodeJS.ErrnoException) =>
-				reject(
-					error.code === 'EADDRINUSE'
-						? new CaoError('an engine is already running for this CAO_HOME')
-						: error,
-				),
-			);
+			server.once('error', (error: NodeJS.ErrnoException) => {
+				// Another engine took the socket between our look and our listen.
+				if (error.code !== 'EADDRINUSE') return reject(error);
+				void alreadyRunning(socketPath).then((running) =>
+					reject(running ?? new CaoError('an engine is already running for this CAO_HOME')),
+				);
+			});
 			server.listen(socketPath, resolve);
 		});
 	} finally {

@@ -44,12 +44,15 @@ export type InboxEvents = {
 	failed: { messageIds: number[]; senderId: string; receiverId: string; error: string; at: number };
 };
 
-/** Scheduled flows: `flow.{name}.*`. */
+/**
+ * Scheduled flows: `flow.{name}.*`. `runId` tells one run's events from another's (whoever
+ * started a run follows its own).
+ */
 export type FlowEvents = {
-	started: { flow: string; terminalId: string; at: number };
-	skipped: { flow: string; reason: string; at: number };
-	completed: { flow: string; terminalId: string; reply: string; at: number };
-	failed: { flow: string; reason: string; at: number };
+	started: { flow: string; runId: string; terminalId: string; at: number };
+	skipped: { flow: string; runId: string; reason: string; at: number };
+	completed: { flow: string; runId: string; terminalId: string; reply: string; at: number };
+	failed: { flow: string; runId: string; reason: string; at: number };
 };
 
 export type EventMap = {

@@ -6,8 +6,9 @@ import { openDatabase } from '../engine/store/database.js';
 import { createFlowRepository, type FlowRecord } from '../engine/store/flow-repository.js';
 import { CaoError, NotFoundError } from '../errors.js';
 import { formatTable } from '../commands/table.js';
+import { createProfileStore } from '../profiles/profile-store.js';
 import { nextRunAfter } from './flow.js';
-import { loadFlow } from './flow-file.js';
+import { checkFlow, loadFlow } from './flow-file.js';
 import { setFlowEnabled } from './flow-service.js';
 
 type Write = (text: string) => void;
@@ -15,22 +16,41 @@ type Write = (text: string) => void;
 const when = (at: number | null) =>
 	at === null ? '-' : new Date(at).toISOString().slice(0, 16).replace('T', ' ');
 
-/** The flow's outcome, followed on the engine's event stream, once `flow run` started it. */
+type StreamEvent = { topic: string } & Record<string, unknown>;
+
+/**
+ * The outcome of the run `flow run` started, followed on the engine's event stream: only events
+ * with its run id count, since other runs of the flow (scheduled, or another `flow run`) may go on.
+ */
 const runNow = async (name: string, write: Write) => {
 	const { socket } = resolvePaths();
 	let done: (line: string) => void = () => {};
 	const outcome = new Promise<string>((resolveOutcome) => {
 		done = resolveOutcome;
 	});
-	const stream = await followEvents(socket, (event) => {
+	let runId: string | undefined;
+	// The run's first events may come before the answer that names it.
+	const early: StreamEvent[] = [];
+	const follow = (event: StreamEvent) => {
+		if (event.runId !== runId) return;
 		if (event.topic === `flow.${name}.completed`) done(`completed: ${String(event.reply)}`);
 		else if (event.topic === `flow.${name}.failed`) done(`failed: ${String(event.reason)}`);
 		else if (event.topic === `flow.${name}.skipped`) done(`skipped: ${String(event.reason)}`);
 		else if (event.topic === `flow.${name}.started`)
 			write(`started in terminal ${String(event.terminalId)}\n`);
+	};
+	const stream = await followEvents(socket, (event) => {
+		if (!event.topic.startsWith(`flow.${name}.`)) return;
+		if (runId === undefined) early.push(event);
+		else follow(event);
 	});
 	try {
-		await requestEngine(socket, 'POST', `/flows/${encodeURIComponent(name)}/run`);
+		const answer = (await requestEngine(socket, 'POST', `/flows/${encodeURIComponent(name)}/run`)) as
+			{ runId?: unknown } | undefined;
+		if (typeof answer?.runId !== 'string')
+			throw new CaoError('the engine did not name the run it started (an older engine? restart it)');
+		runId = answer.runId;
+		for (const event of early.splice(0)) follow(event);
 		const line = await outcome;
 		write(`${line}\n`);
 		if (line.startsWith('failed')) throw new CaoError(`flow ${name} failed`);
@@ -49,7 +69,8 @@ export const runFlowCommand = async (args: readonly string[], json: boolean, wri
 		if (!argument) throw new CaoError('flow run needs a name: cao-tui flow run NAME');
 		return runNow(argument, write);
 	}
-	const db = openDatabase(resolvePaths().database);
+	const paths = resolvePaths();
+	const db = openDatabase(paths.database);
 	const flows = createFlowRepository(db);
 	const existing = (name: string | undefined): FlowRecord => {
 		if (!name) throw new CaoError(`flow ${action} needs a name: cao-tui flow ${action} NAME`);
@@ -63,21 +84,33 @@ export const runFlowCommand = async (args: readonly string[], json: boolean, wri
 				if (!argument) throw new CaoError('flow add needs a file: cao-tui flow add FILE');
 				const file = resolve(argument);
 				const flow = await loadFlow(file);
-				const next = nextRunAfter(flow, Date.now());
-				flows.add(flow.name, file, next);
+				const now = Date.now();
+				await checkFlow(flow, file, createProfileStore({ storeDir: paths.agentStore }), now);
+				// Adding a flow of the same name again replaces it (edit, then add again), and says so; a
+				// disabled one stays disabled.
+				const previous = flows.get(flow.name);
+				const enabled = previous?.enabled ?? true;
+				const next = enabled ? nextRunAfter(flow, now) : null;
+				flows.add(flow.name, file, next, flow);
+				const schedule = `${flow.schedule}${flow.timezone ? ` ${flow.timezone}` : ''}`;
+				const state = enabled ? `next run ${when(next)} UTC` : `disabled (cao-tui flow enable ${flow.name})`;
+				const moved = previous && previous.file !== file ? `; it was ${previous.file}` : '';
 				return write(
-					`added flow ${flow.name} (${flow.schedule}${flow.timezone ? ` ${flow.timezone}` : ''}), next run ${when(next)} UTC\n`,
+					`${previous ? 'replaced' : 'added'} flow ${flow.name} (${schedule}), ${state}${moved}\n`,
 				);
 			}
 			case 'list': {
 				const records = flows.list();
+				// The schedule as the file said when last read (a store from before that: the file now).
 				const withSchedule = await Promise.all(
 					records.map(async (record) => ({
 						...record,
-						schedule: await loadFlow(record.file).then(
-							(flow) => flow.schedule,
-							() => '?',
-						),
+						schedule:
+							record.schedule ??
+							(await loadFlow(record.file).then(
+								(flow) => flow.schedule,
+								() => '?',
+							)),
 					})),
 				);
 				if (json) return write(`${JSON.stringify(withSchedule)}\n`);

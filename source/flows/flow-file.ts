@@ -1,6 +1,11 @@
-import { readFile } from 'node:fs/promises';
-import { CaoError } from '../errors.js';
-import { type Flow, parseFlow } from './flow.js';
+import { constants } from 'node:fs';
+import { access, readFile, stat } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { onPath } from '../config.js';
+import { CaoError, oneLine, ValidationError } from '../errors.js';
+import type { ProfileStore } from '../profiles/profile-store.js';
+import { getProvider } from '../providers/registry.js';
+import { type Flow, nextRunAfter, parseFlow } from './flow.js';
 
 /** Reads and checks a flow file; one line when it cannot be read or is malformed. */
 export const loadFlow = async (file: string): Promise<Flow> => {
@@ -11,4 +16,73 @@ export const loadFlow = async (file: string): Promise<Flow> => {
 		throw new CaoError(`cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
 	}
 	return parseFlow(text, file);
+};
+
+/**
+ * The gate's argument vector: `script` split on spaces (no shell), a command with a `/` taken
+ * from the flow file's folder, a bare one from PATH.
+ */
+export const gateCommand = (script: string, folder: string): { program: string; args: string[] } => {
+	const [command = '', ...args] = script.trim().split(/\s+/);
+	return { program: command.includes('/') ? resolve(folder, command) : command, args };
+};
+
+const isExecutable = (path: string) =>
+	access(path, constants.X_OK).then(
+		() => true,
+		() => false,
+	);
+
+/** Why the gate `program` cannot start, or undefined when it can. */
+const gateProblem = async (program: string): Promise<string | undefined> => {
+	if (program.includes('/')) {
+		const info = await stat(program).catch(() => undefined);
+		if (!info?.isFile()) return `${program} not found`;
+		return (await isExecutable(program)) ? undefined : `${program} is not executable (chmod +x)`;
+	}
+	if (onPath(program)) return undefined;
+	return `${program} is not on PATH (a script next to the flow file is ./${program})`;
+};
+
+/**
+ * What `flow add` checks beyond the file's own fields, so that a flow it accepts can run: the
+ * profile and provider exist, the gate script and working directory are there, and the schedule
+ * comes round after `now`. The first problem is one line naming the file and the field.
+ */
+export const checkFlow = async (
+	flow: Flow,
+	file: string,
+	profiles: Pick<ProfileStore, 'get'>,
+	now: number,
+): Promise<void> => {
+	const fail = (field: string, problem: string) =>
+		new ValidationError(`flow ${file}: field '${field}': ${problem}`);
+	const profile = await profiles.get(flow.agentProfile).catch((error: unknown) => {
+		throw fail('agent_profile', oneLine(error));
+	});
+	const provider = flow.provider ?? profile.provider;
+	if (!provider)
+		throw fail(
+			'provider',
+			`profile '${profile.name}' names no provider: give one in the flow or the profile`,
+		);
+	// A profile's own provider was checked when the profile was read.
+	try {
+		getProvider(provider);
+	} catch (error) {
+		throw fail('provider', oneLine(error));
+	}
+	const folder = dirname(file);
+	if (flow.script) {
+		const problem = await gateProblem(gateCommand(flow.script, folder).program);
+		if (problem) throw fail('script', problem);
+	}
+	if (flow.workingDirectory) {
+		const path = resolve(folder, flow.workingDirectory);
+		const info = await stat(path).catch(() => undefined);
+		if (!info) throw fail('working_directory', `${path} not found`);
+		if (!info.isDirectory()) throw fail('working_directory', `${path} is not a folder`);
+	}
+	if (nextRunAfter(flow, now) === null)
+		throw fail('schedule', `'${flow.schedule}' never comes round (no next run)`);
 };

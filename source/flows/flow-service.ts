@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { dirname, resolve } from 'node:path';
 import type { EventBus } from '../engine/bus.js';
 import { flowTopic, terminalTopic } from '../engine/events.js';
@@ -7,7 +8,7 @@ import { runTurn } from '../engine/terminals/turn-end.js';
 import type { FlowRecord, FlowRepository } from '../engine/store/flow-repository.js';
 import { CaoError, NotFoundError, oneLine } from '../errors.js';
 import { type Flow, missedRunPlan, nextRunAfter, renderPrompt } from './flow.js';
-import { loadFlow } from './flow-file.js';
+import { gateCommand, loadFlow } from './flow-file.js';
 
 /** What flows need of the engine's terminals. */
 export type FlowTerminals = {
@@ -37,6 +38,11 @@ export type FlowServiceOptions = {
 	tickMs?: number;
 	/** How long a gate script may run (30 s). */
 	scriptTimeoutMs?: number;
+	/**
+	 * When a due flow's file cannot be read and no schedule of it was ever read (a store from
+	 * before schedules were kept), how soon it is tried again (1 h).
+	 */
+	retryMs?: number;
 };
 
 /** A gate script's verdict: run or not, and the values for the prompt's placeholders. */
@@ -63,8 +69,7 @@ const verdictOf = (stdout: string): Gate => {
  */
 const runGate = (script: string, folder: string, timeoutMs: number): Promise<Gate> =>
 	new Promise((resolveGate, reject) => {
-		const [command = '', ...args] = script.trim().split(/\s+/);
-		const program = command.includes('/') ? resolve(folder, command) : command;
+		const { program, args } = gateCommand(script, folder);
 		const child = spawn(program, args, { cwd: folder, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
 		let stdout = '';
 		let stderr = '';
@@ -98,12 +103,6 @@ const runGate = (script: string, folder: string, timeoutMs: number): Promise<Gat
 		});
 	});
 
-/**
- * Runs flows on schedule: at each flow's next run (persisted), it gates on the script, renders the
- * prompt, replaces the previous run's agent (or skips when that one still works) in session
- * `cao-flow-NAME`, sends the prompt and records the run. Runs missed while no engine ran are
- * skipped, or run once at start with `catchup`.
- */
 /** Enables a flow (its next run counted from now) or disables it, in the store; the next run. */
 export const setFlowEnabled = async (
 	flows: FlowRepository,
@@ -116,47 +115,75 @@ export const setFlowEnabled = async (
 	return next;
 };
 
+/**
+ * Runs flows on schedule: at each flow's next run (persisted), it gates on the script, renders the
+ * prompt, replaces the previous run's agent (or skips when that one still works) in session
+ * `cao-flow-NAME`, sends the prompt and records the run. Runs missed while no engine ran are
+ * skipped, or run once at start with `catchup`.
+ */
 export const createFlowService = (options: FlowServiceOptions) => {
 	const { bus, flows, terminals } = options;
 	const now = options.now ?? Date.now;
 	const tickMs = options.tickMs ?? 30_000;
 	const turnTimeoutMs = options.turnTimeoutMs ?? 30 * 60_000;
 	const scriptTimeoutMs = options.scriptTimeoutMs ?? 30_000;
+	const retryMs = options.retryMs ?? 60 * 60_000;
 	const running = new Set<string>();
 	let timer: NodeJS.Timeout | undefined;
 	let stopped = true;
 
-	const skip = (name: string, reason: string) => {
+	/**
+	 * Reads the flow's file; a schedule changed there is stored, and an enabled flow's next run
+	 * follows it.
+	 */
+	const load = async (record: FlowRecord): Promise<Flow> => {
+		const flow = await loadFlow(record.file);
+		if (flow.schedule !== record.schedule || (flow.timezone ?? null) !== record.timezone) {
+			flows.setSchedule(record.name, flow);
+			if (record.enabled) flows.setNextRun(record.name, nextRunAfter(flow, now()));
+		}
+		return flow;
+	};
+	/** The next run after `at` on the schedule last read, or a retry when none was ever read. */
+	const nextOnStoredSchedule = (record: FlowRecord, at: number): number | null =>
+		record.schedule === null
+			? at + retryMs
+			: nextRunAfter(
+					{ schedule: record.schedule, ...(record.timezone ? { timezone: record.timezone } : {}) },
+					at,
+				);
+	const skip = (name: string, runId: string, reason: string) => {
 		flows.recordRun(name, now(), 'skipped', reason);
-		bus.emit(flowTopic(name, 'skipped'), { flow: name, reason, at: now() });
+		bus.emit(flowTopic(name, 'skipped'), { flow: name, runId, reason, at: now() });
 	};
-	const fail = (name: string, reason: string) => {
+	const fail = (name: string, runId: string, reason: string) => {
 		flows.recordRun(name, now(), 'failed', reason);
-		bus.emit(flowTopic(name, 'failed'), { flow: name, reason, at: now() });
+		bus.emit(flowTopic(name, 'failed'), { flow: name, runId, reason, at: now() });
 	};
+	const newRunId = () => randomBytes(4).toString('hex');
 
-	/** One run of flow `name`, now; resolves when it is recorded. */
-	const run = async (name: string): Promise<void> => {
+	/** One run of flow `name`, now, as run `runId`; resolves when it is recorded. */
+	const run = async (name: string, runId = newRunId()): Promise<void> => {
 		const record = flows.get(name);
 		if (!record) throw new CaoError(`no flow '${name}'`);
-		if (running.has(name)) return skip(name, 'busy: the previous run is still going');
+		if (running.has(name)) return skip(name, runId, 'busy: the previous run is still going');
 		running.add(name);
 		try {
 			let flow: Flow;
 			let prompt: string;
 			try {
-				flow = await loadFlow(record.file);
+				flow = await load(record);
 				const previous = record.terminalId ? terminals.statusOf(record.terminalId) : undefined;
 				if (previous === 'processing')
-					return skip(name, `busy: the previous run's agent (${record.terminalId}) still works`);
+					return skip(name, runId, `busy: the previous run's agent (${record.terminalId}) still works`);
 				const gate = flow.script
 					? await runGate(flow.script, dirname(record.file), scriptTimeoutMs)
 					: undefined;
-				if (gate && !gate.execute) return skip(name, 'the script said not to run');
+				if (gate && !gate.execute) return skip(name, runId, 'the script said not to run');
 				prompt = renderPrompt(flow.prompt, gate?.output ?? {});
 				if (record.terminalId && previous !== undefined) await terminals.remove(record.terminalId);
 			} catch (error) {
-				return fail(name, oneLine(error));
+				return fail(name, runId, oneLine(error));
 			}
 			let terminalId: string;
 			try {
@@ -169,10 +196,10 @@ export const createFlowService = (options: FlowServiceOptions) => {
 						: {}),
 				}));
 			} catch (error) {
-				return fail(name, oneLine(error));
+				return fail(name, runId, oneLine(error));
 			}
 			flows.recordRun(name, now(), 'started', null, terminalId);
-			bus.emit(flowTopic(name, 'started'), { flow: name, terminalId, at: now() });
+			bus.emit(flowTopic(name, 'started'), { flow: name, runId, terminalId, at: now() });
 			const outcome = await runTurn({
 				follow: (onSignal) => {
 					const offStatus = bus.on(terminalTopic(terminalId, 'status'), ({ status }) => onSignal({ status }));
@@ -196,11 +223,11 @@ export const createFlowService = (options: FlowServiceOptions) => {
 								: outcome === 'exited'
 									? 'the agent exited'
 									: outcome;
-				return fail(name, why);
+				return fail(name, runId, why);
 			}
 			const reply = await terminals.lastReply(terminalId).catch(() => '');
 			flows.recordRun(name, now(), 'completed', reply);
-			bus.emit(flowTopic(name, 'completed'), { flow: name, terminalId, reply, at: now() });
+			bus.emit(flowTopic(name, 'completed'), { flow: name, runId, terminalId, reply, at: now() });
 		} finally {
 			running.delete(name);
 		}
@@ -214,11 +241,9 @@ export const createFlowService = (options: FlowServiceOptions) => {
 		for (const record of flows.list()) {
 			if (!record.enabled || record.nextRun === null) continue;
 			if (record.nextRun <= at) {
-				// Not due again until its next run is known (a file that cannot be read pauses it).
-				flows.setNextRun(record.name, null);
-				void loadFlow(record.file)
-					.then((flow) => flows.setNextRun(record.name, nextRunAfter(flow, at)))
-					.catch(() => {});
+				// The next run comes from the schedule last read (the run reads the file again, and an
+				// edited schedule moves it): a file that cannot be read fails this run, not the later ones.
+				flows.setNextRun(record.name, nextOnStoredSchedule(record, at));
 				void run(record.name).catch(() => {});
 			} else next = Math.min(next, record.nextRun);
 		}
@@ -231,15 +256,23 @@ export const createFlowService = (options: FlowServiceOptions) => {
 		return record;
 	};
 
+	/**
+	 * Starts a run now and returns its id: an unknown flow throws here, the run's outcome comes as
+	 * flow.NAME.* events carrying that id.
+	 */
+	const startRun = (name: string): string => {
+		existing(name);
+		const runId = newRunId();
+		void run(name, runId).catch(() => {});
+		return runId;
+	};
+
 	return {
 		run,
-		/**
-		 * Starts a run now and returns: an unknown flow throws here, the run's outcome comes as
-		 * flow.NAME.* events.
-		 */
+		startRun,
+		/** `startRun` for callers that do not follow the run (the panel). */
 		runNow(name: string): void {
-			existing(name);
-			void run(name).catch(() => {});
+			startRun(name);
 		},
 		/** Enables or disables a flow; the schedule takes it into account at once. */
 		async setEnabled(name: string, enable: boolean): Promise<number | null> {
@@ -257,15 +290,18 @@ export const createFlowService = (options: FlowServiceOptions) => {
 				if (!record.enabled) continue;
 				let flow: Flow;
 				try {
-					flow = await loadFlow(record.file);
+					flow = await load(record);
 				} catch (error) {
-					fail(record.name, oneLine(error));
+					fail(record.name, newRunId(), oneLine(error));
+					// A next run still to come stays; a passed one moves to the schedule last read.
+					if (record.nextRun === null || record.nextRun <= now())
+						flows.setNextRun(record.name, nextOnStoredSchedule(record, now()));
 					continue;
 				}
 				const plan = missedRunPlan(flow, record.nextRun, now());
 				flows.setNextRun(record.name, plan.nextRun);
 				if (plan.runNow) void run(record.name).catch(() => {});
-				else if (plan.missed) skip(record.name, 'missed while no engine ran');
+				else if (plan.missed) skip(record.name, newRunId(), 'missed while no engine ran');
 			}
 			tick();
 		},

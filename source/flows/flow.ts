@@ -44,12 +44,20 @@ const isFiveFieldCron = (schedule: string) => {
 	}
 };
 
+/** A string field every flow has: a missing one says so rather than zod's "expected string". */
+const required = (what: string) =>
+	z.string({ error: (issue) => (issue.input === undefined ? `required (${what})` : undefined) });
+
 const frontmatter = z.strictObject({
-	name: z.string().regex(flowNamePattern, 'letters, digits, - and _ only, at most 64'),
-	schedule: z
-		.string()
-		.refine(isFiveFieldCron, 'not a 5-field cron expression (minute hour day month weekday)'),
-	agent_profile: z.string().regex(profileNamePattern, 'not a profile name'),
+	name: required("the flow's name").regex(flowNamePattern, 'letters, digits, - and _ only, at most 64'),
+	schedule: required('5-field cron, e.g. "0 9 * * 1-5"').refine(
+		isFiveFieldCron,
+		'not a 5-field cron expression (minute hour day month weekday)',
+	),
+	agent_profile: required('the profile of the agent that runs it').regex(
+		profileNamePattern,
+		'not a profile name',
+	),
 	provider: z.string().min(1).optional(),
 	script: z.string().min(1).optional(),
 	working_directory: z.string().min(1).optional(),

@@ -1,6 +1,6 @@
 import type { TerminalRecord } from '../engine/store/terminal-repository.js';
 import { runTurn, turnSignalOf } from '../engine/terminals/turn-end.js';
-import { CaoError } from '../errors.js';
+import { CaoError, oneLine } from '../errors.js';
 
 /** What the agents' tools need of the engine: its control API and its event stream. */
 export type EngineClient = {
@@ -40,6 +40,10 @@ export const createOrchestration = (engine: EngineClient, callerId: string) => {
 	return {
 		async handoff(profile: string, message: string, timeoutSeconds = 600): Promise<string> {
 			const worker = await startWorker(profile);
+			const left = (why: string) =>
+				new CaoError(
+					`worker ${worker.id} (${profile}) ${why}; it is left running (cao-tui attach ${worker.id})`,
+				);
 			// Over at completed, or at idle that lasted settledIdleMs after processing was seen.
 			const outcome = await runTurn({
 				follow: async (onSignal) => {
@@ -54,33 +58,38 @@ export const createOrchestration = (engine: EngineClient, callerId: string) => {
 				},
 				timeoutMs: timeoutSeconds * 1000,
 				settledIdleMs,
+			}).catch((error: unknown) => {
+				throw left(`could not be given the task: ${oneLine(error)}`);
 			});
-			if (outcome !== 'completed') {
-				const why =
+			if (outcome === 'exited') throw new CaoError(`worker ${worker.id} (${profile}) exited`);
+			if (outcome !== 'completed')
+				throw left(
 					outcome === 'timeout'
 						? `did not finish within ${timeoutSeconds}s`
 						: outcome === 'waiting_user_answer'
 							? 'is waiting for an answer'
-							: outcome === 'exited'
-								? 'exited'
-								: 'ended its turn with an error';
-				if (outcome === 'exited') throw new CaoError(`worker ${worker.id} (${profile}) ${why}`);
-				throw new CaoError(
-					`worker ${worker.id} (${profile}) ${why}; it is left running (cao-tui attach ${worker.id})`,
+							: 'ended its turn with an error',
 				);
-			}
-			const { output } = (await engine.request('GET', `${terminal(worker.id)}/output?mode=last`)) as {
-				output: string;
-			};
+			const { output } = (await engine
+				.request('GET', `${terminal(worker.id)}/output?mode=last`)
+				.catch((error: unknown) => {
+					throw left(`finished, but its reply could not be read: ${oneLine(error)}`);
+				})) as { output: string };
 			await engine.request('DELETE', `${terminal(worker.id)}?exit=1`);
 			return output;
 		},
 
 		async assign(profile: string, message: string): Promise<string> {
 			const worker = await startWorker(profile);
-			await engine.request('POST', `${terminal(worker.id)}/input`, {
-				text: `${message}\n\n${replyInstruction(callerId)}`,
-			});
+			await engine
+				.request('POST', `${terminal(worker.id)}/input`, {
+					text: `${message}\n\n${replyInstruction(callerId)}`,
+				})
+				.catch((error: unknown) => {
+					throw new CaoError(
+						`worker ${worker.id} (${profile}) could not be given the task: ${oneLine(error)}; it is left running`,
+					);
+				});
 			return worker.id;
 		},
 

@@ -155,6 +155,7 @@ const mcpConfig = (options: Pick<LaunchOptions, 'profile' | 'caoMcp'>): string =
 		command: server.command,
 		args: [...server.args],
 		env: { ...server.env },
+		...(server.timeoutMs ? { timeout: server.timeoutMs } : {}),
 	}));
 	return `${JSON.stringify({ mcpServers }, null, 2)}\n`;
 };
@@ -178,6 +179,12 @@ const dialogs: readonly Dialog[] = [
 		// " Choose the text style that looks best with your terminal" (the default theme is fine)
 		pattern: /Choose the text style that looks best with your terminal/,
 		keys: ['Enter'],
+	},
+	{
+		name: 'bypass permissions warning',
+		// " WARNING: Claude Code running in Bypass Permissions mode" over " ❯ 1. No, exit" / "   2. Yes, I accept"
+		pattern: /Claude Code running in Bypass Permissions mode/,
+		keys: ['2'],
 	},
 	{
 		name: 'security notes',
@@ -293,7 +300,7 @@ export const claudeCodeProvider: Provider = {
 	},
 	initTimeoutMs: 45_000,
 
-	launchCommand({ profile, configDir, caoMcp, args }) {
+	launchCommand({ profile, configDir, caoMcp, args, env, asRoot }) {
 		const files: LaunchFile[] = [{ path: 'mcp.json', content: mcpConfig({ profile, caoMcp }) }];
 		const command = ['claude'];
 		if (profile?.model) command.push('--model', profile.model);
@@ -306,10 +313,12 @@ export const claudeCodeProvider: Provider = {
 		// arguments after them.
 		command.push(`--mcp-config=${join(configDir, 'mcp.json')}`);
 		const allowed = new Set(['mcp__cao', ...(profile?.allowedTools ?? [])]);
-		if (profile?.skipPermissions) {
-			// --dangerously-skip-permissions (and --permission-mode bypassPermissions) exit at once
-			// when run as root, so "skip permissions" is: accept edits, and allow every asking tool
-			// and every configured MCP server without a prompt.
+		// Claude Code's own bypass mode exits at once under root, unless told it runs in a sandbox.
+		if (profile?.skipPermissions && (!asRoot || env.IS_SANDBOX === '1'))
+			command.push('--dangerously-skip-permissions');
+		else if (profile?.skipPermissions) {
+			// Under root the nearest: accept edits, and allow every asking tool and every configured
+			// MCP server without a prompt.
 			command.push('--permission-mode', 'acceptEdits');
 			for (const tool of askingTools) allowed.add(tool);
 			for (const name of Object.keys(profile.mcpServers ?? {})) allowed.add(`mcp__${name}`);

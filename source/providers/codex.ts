@@ -231,6 +231,7 @@ const mcpOverrides = (name: string, server: McpServer, approve: boolean): string
 	const key = `mcp_servers.${bareKey(name)}`;
 	const overrides = [`${key}.command=${toml(server.command)}`, `${key}.args=${toml(server.args)}`];
 	if (Object.keys(server.env).length > 0) overrides.push(`${key}.env=${toml(server.env)}`);
+	if (server.timeoutMs) overrides.push(`${key}.tool_timeout_sec=${Math.ceil(server.timeoutMs / 1000)}`);
 	// Without it an MCP call asks first (and fails outright under approval_policy="never").
 	if (approve) overrides.push(`${key}.default_tools_approval_mode="approve"`);
 	return overrides;

@@ -201,6 +201,7 @@ const copilotServer = (server: McpServer) => ({
 	args: [...server.args],
 	env: { ...server.env },
 	tools: ['*'],
+	...(server.timeoutMs ? { timeout: server.timeoutMs } : {}),
 });
 
 // "Bash", "execute_bash", "run_shell_command" — shell tools (Claude Code, Q/Kiro, Gemini names).

@@ -272,6 +272,7 @@ const settingsServer = (server: McpServer) => ({
 	command: server.command,
 	args: [...server.args],
 	env: { ...server.env },
+	...(server.timeoutMs ? { timeout: server.timeoutMs } : {}),
 	// No confirmation for each call of this server's tools.
 	trust: true,
 });

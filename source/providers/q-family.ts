@@ -431,6 +431,7 @@ const mcpEntry = (server: McpServer) => ({
 	command: server.command,
 	args: [...server.args],
 	env: { ...server.env },
+	...(server.timeoutMs ? { timeout: server.timeoutMs } : {}),
 });
 
 /** The agent JSON: system prompt, cao's MCP server (pre-approved) and the profile's own servers. */

@@ -31,6 +31,8 @@ export type McpServer = {
 	command: string;
 	args: readonly string[];
 	env: Readonly<Record<string, string>>;
+	/** How long the agent may wait for one tool call, where its CLI lets a server say. */
+	timeoutMs?: number;
 };
 
 export type LaunchOptions = {
@@ -45,6 +47,8 @@ export type LaunchOptions = {
 	configDir: string;
 	/** cao's MCP server (handoff, assign, send_message), configured for this terminal. */
 	caoMcp: McpServer;
+	/** The CLI runs as root (some refuse their skip-permissions mode then). */
+	asRoot?: boolean;
 };
 
 /** A file the engine writes (mode 0600) before it starts the CLI: a prompt file, an MCP config. */

@@ -60,8 +60,10 @@ export const startDemo = async (engine: Engine, { stepMs = 5000 } = {}): Promise
 	mkdirSync(folder, { recursive: true });
 	const file = join(folder, `${demoFlowName}.md`);
 	writeFileSync(file, demoFlow);
-	if (!engine.flows.repository.get(demoFlowName))
-		engine.flows.repository.add(demoFlowName, file, nextRunAfter(await loadFlow(file), Date.now()));
+	if (!engine.flows.repository.get(demoFlowName)) {
+		const flow = await loadFlow(file);
+		engine.flows.repository.add(demoFlowName, file, nextRunAfter(flow, Date.now()), flow);
+	}
 	await engine.flows.setEnabled(demoFlowName, true);
 
 	let step = 0;

@@ -3,13 +3,13 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import type { FlowRecord } from '../../source/engine/store/flow-repository.js';
 import { startTestEngine, type TestEngine } from '../helpers/engine.js';
-import { describeWithTmux } from '../helpers/sandbox.js';
+import { describeEachBackend } from '../helpers/sandbox.js';
 
-describeWithTmux('flows on real tmux with the fake agent', () => {
+describeEachBackend('flows with the fake agent', (backend) => {
 	let t: TestEngine;
 	let folder: string;
 	beforeEach(async () => {
-		t = await startTestEngine({ FAKE_AGENT_THINK_MS: '200' });
+		t = await startTestEngine({ backend, env: { FAKE_AGENT_THINK_MS: '200' } });
 		folder = join(t.sandbox.home, 'my-flows');
 		mkdirSync(folder);
 		writeFileSync(join(t.sandbox.home, 'tester.md'), '---\nname: tester\nprovider: fake\n---\nYou test.\n');
@@ -30,7 +30,7 @@ describeWithTmux('flows on real tmux with the fake agent', () => {
 			file,
 			`---\nname: ${name}\nschedule: "0 9 * * *"\nagent_profile: tester\n${extra}---\n${body}\n`,
 		);
-		t.engine.flows.repository.add(name, file, null);
+		t.engine.flows.repository.add(name, file, null, { schedule: '0 9 * * *' });
 	};
 	const record = (name: string) => t.engine.flows.repository.get(name) as FlowRecord;
 	const flowEvents = (name: string) =>
@@ -55,6 +55,33 @@ describeWithTmux('flows on real tmux with the fake agent', () => {
 		await t.engine.flows.run('morning');
 		expect(record('morning').terminalId).not.toBe(first);
 		expect(t.engine.terminals.list()).toHaveLength(1);
+	});
+
+	it('runs a flow whose name has the most characters allowed (64), in session cao-flow-NAME', async () => {
+		const name = `long-${'x'.repeat(59)}`;
+		expect(name).toHaveLength(64);
+		addFlow(name, '', 'Long names run too');
+		await t.engine.flows.run(name);
+		expect(record(name)).toMatchObject({ lastResult: 'completed', lastDetail: 'Echo: Long names run too' });
+		expect(t.engine.terminals.get(record(name).terminalId ?? '')).toMatchObject({
+			session: `cao-flow-${name}`,
+		});
+	});
+
+	it('leaves the previous run’s agent in place when the gate script fails', async () => {
+		addFlow('gated', 'script: ./gated.sh\n', 'Go', '#!/bin/sh\necho \'{"execute": true}\'\n');
+		await t.engine.flows.run('gated');
+		expect(record('gated').lastResult).toBe('completed');
+		const agent = record('gated').terminalId ?? '';
+		writeFileSync(join(folder, 'gated.sh'), '#!/bin/sh\necho down >&2\nexit 2\n');
+		await t.engine.flows.run('gated');
+		expect(record('gated')).toMatchObject({
+			lastResult: 'failed',
+			lastDetail: 'script exited with 2: down',
+			terminalId: agent,
+		});
+		expect(t.engine.terminals.list().map((terminal) => terminal.id)).toEqual([agent]);
+		expect(t.engine.terminals.statusOf(agent)).toBe('completed');
 	});
 
 	it('gates on its script: a skip, and a run with the script’s values in the prompt', async () => {
@@ -119,7 +146,7 @@ describeWithTmux('flows on real tmux with the fake agent', () => {
 			join(folder, 'broken.md'),
 			'---\nname: broken\nschedule: every day\nagent_profile: tester\n---\nx\n',
 		);
-		t.engine.flows.repository.add('broken', join(folder, 'broken.md'), null);
+		t.engine.flows.repository.add('broken', join(folder, 'broken.md'), null, { schedule: '0 9 * * *' });
 		await t.engine.flows.run('broken');
 		expect(record('broken').lastDetail).toMatch(/broken\.md: field 'schedule': not a 5-field cron/);
 		expect(t.engine.terminals.list()).toEqual([]);

@@ -49,7 +49,17 @@ describe('parseFlow', () => {
 			/field 'schedule': not a 5-field/,
 		],
 		['a bad cron value', file('name: a\nschedule: "61 9 * * *"\nagent_profile: dev'), /field 'schedule': /],
-		['no profile', file('name: a\nschedule: "0 9 * * *"'), /^flow x\.md: field 'agent_profile': /],
+		[
+			'no profile',
+			file('name: a\nschedule: "0 9 * * *"'),
+			"flow x.md: field 'agent_profile': required (the profile of the agent that runs it)",
+		],
+		['no schedule', file('name: a\nagent_profile: dev'), /^flow x\.md: field 'schedule': required \(/],
+		[
+			'a profile that is not a string',
+			file('name: a\nschedule: "0 9 * * *"\nagent_profile: [dev]'),
+			/^flow x\.md: field 'agent_profile': Invalid input: expected string/,
+		],
 		[
 			'a bad zone',
 			file('name: a\nschedule: "0 9 * * *"\nagent_profile: dev\ntimezone: Mars/Base'),

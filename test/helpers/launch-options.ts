@@ -1,3 +1,4 @@
+import { caoToolTimeoutMs } from '../../source/config.js';
 import type { LaunchOptions } from '../../source/providers/types.js';
 
 /** Launch options as the engine passes them, for provider unit tests. */
@@ -12,6 +13,7 @@ export const launchOptions = (overrides: Partial<LaunchOptions> = {}): LaunchOpt
 		command: '/usr/bin/node',
 		args: ['/opt/cao-tui/dist/cli.js', 'mcp-server'],
 		env: { CAO_TERMINAL_ID: 'ab12cd34', CAO_HOME: '/home/me/.cao' },
+		timeoutMs: caoToolTimeoutMs,
 	},
 	...overrides,
 });

@@ -2,23 +2,17 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { afterEach, beforeEach, expect } from 'vitest';
+import { afterEach, beforeEach, expect, it } from 'vitest';
 import { requestEngine } from '../../source/api/client.js';
 import type { TerminalRecord } from '../../source/engine/store/terminal-repository.js';
 import { replyInstruction } from '../../source/mcp/orchestration.js';
 import { cliPath, runCli, startCli } from '../helpers/cli.js';
-import {
-	createSandbox,
-	describeWithTmux,
-	itWithTmux,
-	type Sandbox,
-	windowNames,
-} from '../helpers/sandbox.js';
+import { createSandbox, describeEachBackend, type Sandbox, windowNames } from '../helpers/sandbox.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 type ToolResult = { content: { type: string; text: string }[]; isError?: boolean };
 
-describeWithTmux('cao-tui mcp-server, spoken to over stdio as an agent does', () => {
+describeEachBackend('cao-tui mcp-server, spoken to over stdio as an agent does', (backend) => {
 	let sandbox: Sandbox;
 	let engine: ReturnType<typeof startCli>;
 	const clients: Client[] = [];
@@ -27,7 +21,7 @@ describeWithTmux('cao-tui mcp-server, spoken to over stdio as an agent does', ()
 		requestEngine(sandbox.paths.socket, method, path, body);
 
 	beforeEach(async () => {
-		sandbox = createSandbox();
+		sandbox = createSandbox(backend);
 		engine = startCli(['--no-ui'], env());
 		await waitFor(() => engine.lines.length > 0, { what: 'engine.started' });
 		const profile = join(sandbox.home, 'tester.md');
@@ -59,65 +53,65 @@ describeWithTmux('cao-tui mcp-server, spoken to over stdio as an agent does', ()
 	const supervisor = async () =>
 		(await api('POST', '/terminals', { provider: 'fake', session: 'team' })) as TerminalRecord;
 
-	itWithTmux(
-		'offers handoff, assign and send_message; handoff returns the worker’s reply and closes it',
-		async () => {
-			const boss = await supervisor();
-			const client = await connect(boss.id);
-			expect((await client.listTools()).tools.map((entry) => entry.name).sort()).toEqual([
-				'assign',
-				'handoff',
-				'send_message',
-			]);
-			const result = await tool(client, 'handoff', { agent_profile: 'tester', message: 'write hello world' });
-			expect(result).toEqual({ content: [{ type: 'text', text: 'Echo: write hello world' }] });
-			// The worker ran in the supervisor's session and is gone.
-			expect(((await api('GET', '/terminals')) as TerminalRecord[]).map((record) => record.id)).toEqual([
-				boss.id,
-			]);
+	it('offers handoff, assign and send_message; handoff returns the worker’s reply and closes it', async () => {
+		const boss = await supervisor();
+		const client = await connect(boss.id);
+		expect((await client.listTools()).tools.map((entry) => entry.name).sort()).toEqual([
+			'assign',
+			'handoff',
+			'send_message',
+		]);
+		const result = await tool(client, 'handoff', { agent_profile: 'tester', message: 'write hello world' });
+		expect(result).toEqual({ content: [{ type: 'text', text: 'Echo: write hello world' }] });
+		// The worker ran in the supervisor's session and is gone.
+		expect(((await api('GET', '/terminals')) as TerminalRecord[]).map((record) => record.id)).toEqual([
+			boss.id,
+		]);
+		if (backend === 'tmux')
 			expect(windowNames(sandbox).filter((name) => name.startsWith('tester-'))).toEqual([]);
-		},
-	);
+	});
 
-	itWithTmux(
-		'assign returns at once; the worker’s send_message reaches the supervisor only when it is idle',
-		async () => {
-			const boss = await supervisor();
-			const client = await connect(boss.id);
-			const assigned = await tool(client, 'assign', { agent_profile: 'tester', message: 'count the files' });
-			const workerId = /^worker ([0-9a-f]{8}) started$/.exec(assigned.content[0]?.text ?? '')?.[1] ?? '';
-			const worker = (await api('GET', `/terminals/${workerId}`)) as TerminalRecord;
-			expect(worker).toMatchObject({ session: boss.session, callerId: boss.id, profile: 'tester' });
-			await waitFor(
-				async () =>
-					((await api('GET', `/terminals/${workerId}/output?mode=last`)) as { output: string }).output ===
-					`Echo: count the files ${replyInstruction(boss.id)}`,
-				{ what: 'the worker’s turn' },
-			);
+	it('assign returns at once; the worker’s send_message reaches the supervisor only when it is idle', async () => {
+		const boss = await supervisor();
+		const client = await connect(boss.id);
+		const assigned = await tool(client, 'assign', { agent_profile: 'tester', message: 'count the files' });
+		const workerId = /^worker ([0-9a-f]{8}) started$/.exec(assigned.content[0]?.text ?? '')?.[1] ?? '';
+		const worker = (await api('GET', `/terminals/${workerId}`)) as TerminalRecord;
+		expect(worker).toMatchObject({ session: boss.session, callerId: boss.id, profile: 'tester' });
+		await waitFor(
+			async () =>
+				((await api('GET', `/terminals/${workerId}/output?mode=last`)) as { output: string }).output ===
+				`Echo: count the files ${replyInstruction(boss.id)}`,
+			{ what: 'the worker’s turn' },
+		);
 
-			// The supervisor is busy when the worker reports back.
-			await api('POST', `/terminals/${boss.id}/input`, { text: 'thinking hard' });
-			const workerClient = await connect(workerId);
-			const sent = await tool(workerClient, 'send_message', { message: 'there are 3 files' });
-			expect(sent.content[0]?.text).toMatch(new RegExp(`^message \\d+ queued for ${boss.id}`));
-			const pending = (await api('GET', `/inbox/${boss.id}?status=pending`)) as unknown[];
-			expect(
-				pending.length + ((await api('GET', `/inbox/${boss.id}?status=delivered`)) as unknown[]).length,
-			).toBe(1);
-			await waitFor(
-				async () =>
-					((await api('GET', `/terminals/${boss.id}/output?mode=last`)) as { output: string }).output ===
-					`Echo: there are 3 files [Message from terminal ${workerId}. Use send_message to reply.]`,
-				{ what: 'the message turn of the supervisor' },
-			);
-			const screen = ((await api('GET', `/terminals/${boss.id}/output`)) as { output: string }).output;
-			// After its own turn, not in the middle of it.
-			expect(screen.indexOf('Echo: thinking hard')).toBeLessThan(screen.indexOf('Echo: there are 3 files'));
-			expect(screen.split('there are 3 files').length - 1).toBe(2);
-		},
-	);
+		// The supervisor is busy (a question of its own on screen) when the worker reports back.
+		await api('POST', `/terminals/${boss.id}/input`, { text: '!ask' });
+		const statusOf = async () => ((await api('GET', `/terminals/${boss.id}`)) as TerminalRecord).lastStatus;
+		await waitFor(async () => (await statusOf()) === 'waiting_user_answer', { what: 'the question' });
+		const workerClient = await connect(workerId);
+		const sent = await tool(workerClient, 'send_message', { message: 'there are 3 files' });
+		expect(sent.content[0]?.text).toMatch(new RegExp(`^message \\d+ queued for ${boss.id}`));
+		const inbox = async (status: string) =>
+			((await api('GET', `/inbox/${boss.id}?status=${status}`)) as unknown[]).length;
+		expect(await inbox('pending')).toBe(1);
+		expect(await inbox('delivered')).toBe(0);
+		// Answered, the supervisor finishes its turn; then, idle, it gets the message.
+		await api('POST', `/terminals/${boss.id}/keys`, { keys: ['y'] });
+		await waitFor(
+			async () =>
+				((await api('GET', `/terminals/${boss.id}/output?mode=last`)) as { output: string }).output ===
+				`Echo: there are 3 files [Message from terminal ${workerId}. Use send_message to reply.]`,
+			{ what: 'the message turn of the supervisor' },
+		);
+		expect(await inbox('delivered')).toBe(1);
+		const screen = ((await api('GET', `/terminals/${boss.id}/output`)) as { output: string }).output;
+		// After its own turn, not in the middle of it.
+		expect(screen.indexOf('Permission granted')).toBeLessThan(screen.indexOf('Echo: there are 3 files'));
+		expect(screen.split('there are 3 files').length - 1).toBe(2);
+	});
 
-	itWithTmux('answers tool errors as tool results, in one line', async () => {
+	it('answers tool errors as tool results, in one line', async () => {
 		const boss = await supervisor();
 		const client = await connect(boss.id);
 		expect(await tool(client, 'handoff', { agent_profile: 'nobody', message: 'x' })).toEqual({

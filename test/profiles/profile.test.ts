@@ -49,7 +49,7 @@ describe('parseProfile', () => {
 			'You are a developer.',
 			'profile x.md: no frontmatter (a --- block of YAML at the top)',
 		],
-		['bad YAML', file('name: [unclosed'), /^profile x\.md: bad YAML: /],
+		['bad YAML', file('name: [unclosed'), /^profile x\.md: bad YAML: .*[^:] \(line \d+, column \d+\)$/],
 		['a list, not fields', file('- a\n- b'), 'profile x.md: the frontmatter is not a set of fields'],
 		['no name', file('description: x'), /^profile x\.md: field 'name': /],
 		['a path as name', file('name: ../../etc/passwd'), /^profile x\.md: field 'name': letters, digits/],

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { caoToolTimeoutMs } from '../../source/config.js';
 import { describe, expect, it } from 'vitest';
 import { claudeCodeProvider as claude } from '../../source/providers/claude-code.js';
 import type { DetectContext } from '../../source/providers/types.js';
@@ -40,6 +41,8 @@ describe('claudeCodeProvider.launchCommand', () => {
 					command: options.caoMcp.command,
 					args: options.caoMcp.args,
 					env: options.caoMcp.env,
+					// A handoff may take a day.
+					timeout: caoToolTimeoutMs,
 				},
 			},
 		});
@@ -78,16 +81,27 @@ describe('claudeCodeProvider.launchCommand', () => {
 		});
 	});
 
-	it('skipPermissions: accept edits and allow every asking tool, never the root-refused bypass flags', () => {
-		const launch = claude.launchCommand(
-			launchOptions({
-				profile: {
-					name: 'yolo',
-					skipPermissions: true,
-					mcpServers: { docs: { command: 'docs-mcp', args: [], env: {} } },
-				},
-			}),
+	const yolo = {
+		name: 'yolo',
+		skipPermissions: true,
+		mcpServers: { docs: { command: 'docs-mcp', args: [], env: {} } },
+	};
+
+	it('skipPermissions: its own bypass mode, except under root', () => {
+		expect(claude.launchCommand(launchOptions({ profile: yolo, asRoot: false })).command).toContain(
+			'--dangerously-skip-permissions',
 		);
+		// Under root only in a sandbox it is told of (IS_SANDBOX=1), as Claude Code itself allows.
+		expect(
+			claude.launchCommand(launchOptions({ profile: yolo, asRoot: true, env: { IS_SANDBOX: '1' } })).command,
+		).toContain('--dangerously-skip-permissions');
+		expect(
+			claude.launchCommand(launchOptions({ profile: null, asRoot: false })).command.join(' '),
+		).not.toMatch(/dangerously/);
+	});
+
+	it('skipPermissions under root: accept edits and allow every asking tool, never the refused bypass flag', () => {
+		const launch = claude.launchCommand(launchOptions({ profile: yolo, asRoot: true }));
 		expect(launch.command).toContain('--permission-mode');
 		expect(launch.command[launch.command.indexOf('--permission-mode') + 1]).toBe('acceptEdits');
 		const allowed = launch.command

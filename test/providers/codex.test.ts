@@ -40,6 +40,8 @@ describe('codexProvider.launchCommand', () => {
 			'mcp_servers.cao.command="/usr/bin/node"',
 			'mcp_servers.cao.args=["/opt/cao-tui/dist/cli.js", "mcp-server"]',
 			'mcp_servers.cao.env={ "CAO_TERMINAL_ID" = "ab12cd34", "CAO_HOME" = "/home/me/.cao" }',
+			// A handoff may take a day (Codex's default: 60 s).
+			'mcp_servers.cao.tool_timeout_sec=90000',
 			'mcp_servers.cao.default_tools_approval_mode="approve"',
 		]);
 		expect(launch.env).toEqual({});

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { caoToolTimeoutMs } from '../../source/config.js';
 import { describe, expect, it } from 'vitest';
 import { copilotCliProvider } from '../../source/providers/copilot-cli.js';
 import type { DetectContext } from '../../source/providers/types.js';
@@ -25,6 +26,8 @@ describe('copilotCliProvider.launchCommand', () => {
 					args: ['/opt/cao-tui/dist/cli.js', 'mcp-server'],
 					env: { CAO_TERMINAL_ID: 'ab12cd34', CAO_HOME: '/home/me/.cao' },
 					tools: ['*'],
+					// A handoff may take a day.
+					timeout: caoToolTimeoutMs,
 				},
 			},
 		});

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { caoToolTimeoutMs } from '../../source/config.js';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { geminiCliProvider } from '../../source/providers/gemini-cli.js';
@@ -35,6 +36,8 @@ describe('geminiCliProvider.launchCommand', () => {
 				command: '/usr/bin/node',
 				args: ['/opt/cao-tui/dist/cli.js', 'mcp-server'],
 				env: { CAO_TERMINAL_ID: 'ab12cd34', CAO_HOME: '/home/me/.cao' },
+				// A handoff may take a day (Gemini's default: 10 minutes).
+				timeout: caoToolTimeoutMs,
 				trust: true,
 			},
 		});

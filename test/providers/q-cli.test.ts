@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { caoToolTimeoutMs } from '../../source/config.js';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -59,6 +60,8 @@ describe('qCliProvider.launchCommand', () => {
 					command: '/usr/bin/node',
 					args: ['/opt/cao-tui/dist/cli.js', 'mcp-server'],
 					env: { CAO_TERMINAL_ID: 'ab12cd34', CAO_HOME: '/home/me/.cao' },
+					// A handoff may take a day (Q's default: 2 minutes).
+					timeout: caoToolTimeoutMs,
 				},
 			},
 		});

@@ -16,7 +16,7 @@ import { ensureInstalled, type RealCli, realFolder, selectedClis } from './real-
  * reply comes back as the tool result, and the supervisor's final reply quotes it.
  */
 
-const chosen = hasTmux ? selectedClis() : [];
+const chosen = selectedClis();
 const claude = chosen.find((cli) => cli.provider === 'claude_code');
 const codex = chosen.find((cli) => cli.provider === 'codex');
 const pair = claude && codex ? ([claude, codex] as const) : undefined;
@@ -25,9 +25,13 @@ const task = 'Write the word banana';
 const workerReply = `FAKE-REPLY: ${task}`;
 const supervisorReply = (result: string) => `The worker said: ${result}`;
 
-(pair ? describe : describe.skip)(
-	`handoff from a real Claude Code to a real Codex${pair ? '' : ' [skipped: needs claude_code and codex in CAO_REAL_CLIS]'}`,
-	() => {
+/** On tmux (where installed) and on the pty backend. */
+const backends = (['tmux', 'pty'] as const).filter((backend) => backend === 'pty' || hasTmux);
+if (!hasTmux) describe.skip('handoff on tmux [skipped: tmux is not installed]', () => {});
+
+(pair ? describe.each(backends) : describe.skip.each(backends))(
+	`handoff from a real Claude Code to a real Codex (%s)${pair ? '' : ' [skipped: needs claude_code and codex in CAO_REAL_CLIS]'}`,
+	(backend) => {
 		let server: FakeModelServer;
 		let test: TestEngine;
 		let api: Server;
@@ -46,7 +50,7 @@ const supervisorReply = (result: string) => `The worker said: ${result}`;
 					return undefined;
 				},
 			});
-			test = await startTestEngine();
+			test = await startTestEngine({ backend });
 			api = await startApiServer({
 				engine: test.engine,
 				home: test.sandbox.home,

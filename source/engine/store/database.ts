@@ -50,6 +50,10 @@ const migrations: readonly string[] = [
 		last_detail TEXT,
 		terminal_id TEXT
 	);`,
+	// A flow's schedule as its file said when last read: runs stay on schedule while the file
+	// cannot be read.
+	`ALTER TABLE flows ADD COLUMN schedule TEXT;
+	ALTER TABLE flows ADD COLUMN timezone TEXT;`,
 ];
 
 export const schemaVersion = migrations.length;

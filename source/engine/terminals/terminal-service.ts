@@ -254,6 +254,7 @@ export const createTerminalService = (options: TerminalServiceOptions) => {
 			workingDirectory,
 			configDir,
 			caoMcp: caoMcpServer(id, options.home),
+			asRoot: process.getuid?.() === 0,
 		});
 		const ref = refOf(record);
 		terminals.insert(record);

@@ -2,7 +2,8 @@ import { ValidationError } from '../../errors.js';
 
 /** Terminal ids are 8 hex digits: safe in paths, tmux targets and topics. */
 export const terminalIdPattern = /^[0-9a-f]{8}$/;
-const sessionPattern = /^cao-[A-Za-z0-9_-]{1,60}$/;
+// 80 fits `cao-flow-` and a 64-character flow name; tmux takes far longer session names.
+const sessionPattern = /^cao-[A-Za-z0-9_-]{1,80}$/;
 const envKeyPattern = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 export const maxInputBytes = 1024 * 1024;
@@ -12,7 +13,7 @@ export const sessionName = (name: string): string => {
 	const full = name.startsWith('cao-') ? name : `cao-${name}`;
 	if (!sessionPattern.test(full)) {
 		throw new ValidationError(
-			`invalid session name '${name.slice(0, 60)}': use letters, digits, '-' and '_' (at most 60)`,
+			`invalid session name '${name.slice(0, 80)}': use letters, digits, '-' and '_' (at most 80)`,
 		);
 	}
 	return full;

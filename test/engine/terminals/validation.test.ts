@@ -32,7 +32,7 @@ describe('sessionName', () => {
 		['work', 'cao-work'],
 		['cao-work', 'cao-work'],
 		['my_Session-2', 'cao-my_Session-2'],
-		['x'.repeat(60), `cao-${'x'.repeat(60)}`],
+		['x'.repeat(80), `cao-${'x'.repeat(80)}`],
 	])('%s -> %s', (name, expected) => {
 		expect(sessionName(name)).toBe(expected);
 	});
@@ -43,8 +43,8 @@ describe('sessionName', () => {
 		['a space', 'my session'],
 		['a dot', 'a.b'],
 		['a colon (tmux target separator)', 'a:b'],
-		['too long', 'x'.repeat(61)],
-		['too long with the prefix', `cao-${'x'.repeat(61)}`],
+		['too long', 'x'.repeat(81)],
+		['too long with the prefix', `cao-${'x'.repeat(81)}`],
 		['empty', ''],
 		['only the prefix', 'cao-'],
 		['a newline', 'work\n'],
@@ -54,7 +54,7 @@ describe('sessionName', () => {
 
 	it('explains the rule', () => {
 		expect(() => sessionName('my session')).toThrow(
-			"invalid session name 'my session': use letters, digits, '-' and '_' (at most 60)",
+			"invalid session name 'my session': use letters, digits, '-' and '_' (at most 80)",
 		);
 	});
 });
