@@ -90,6 +90,37 @@ describeEachBackend('client commands of a running engine', (backend) => {
 				.map((text) => JSON.parse(text) as { session: string });
 			expect(records).toHaveLength(2);
 			expect(records[0]?.session).toBe(records[1]?.session);
+			// A provider, session and folder of the caller's choosing; status --json shows them.
+			const crew = await runCli(
+				[
+					'launch',
+					'--agents',
+					'tester',
+					'--provider',
+					'shell',
+					'--session',
+					'crew',
+					'--working-directory',
+					sandbox.home,
+					'--json',
+				],
+				env,
+			);
+			const crewId = (JSON.parse(crew.stdout) as { id: string }).id;
+			const listed = JSON.parse((await runCli(['status', '--json'], env)).stdout) as Record<
+				string,
+				unknown
+			>[];
+			expect(listed.find((record) => record.id === crewId)).toMatchObject({
+				session: 'cao-crew',
+				provider: 'shell',
+				profile: 'tester',
+				workingDirectory: sandbox.home,
+			});
+			expect((await runCli(['output', crewId], env)).stdout).toMatch(/^cao\$/m);
+			expect(await runCli(['shutdown', '--session', 'crew'], env)).toMatchObject({
+				stdout: 'removed 1 terminal\n',
+			});
 			expect(await runCli(['kill', id], env)).toMatchObject({ code: 0, stdout: `killed ${id}\n` });
 			expect((await runCli(['kill', id], env)).stderr).toBe(`cao-tui: unknown terminal '${id}'\n`);
 			expect(await runCli(['shutdown', '--all'], env)).toMatchObject({ stdout: 'removed 2 terminals\n' });

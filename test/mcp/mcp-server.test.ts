@@ -122,5 +122,15 @@ describeEachBackend('cao-tui mcp-server, spoken to over stdio as an agent does',
 			content: [{ text: 'no receiver: this terminal was not started by another; give receiver_id' }],
 			isError: true,
 		});
+		// A worker stuck on a question: the tool answers with its id, and it is left running.
+		const stuck = await tool(client, 'handoff', { agent_profile: 'tester', message: '!ask' });
+		expect(stuck.isError).toBe(true);
+		const workerId = /^worker ([0-9a-f]{8}) \(tester\) is waiting for an answer; it is left running/.exec(
+			stuck.content[0]?.text ?? '',
+		)?.[1];
+		expect(workerId, stuck.content[0]?.text).toBeDefined();
+		expect(((await api('GET', `/terminals/${workerId}`)) as TerminalRecord).lastStatus).toBe(
+			'waiting_user_answer',
+		);
 	});
 });
