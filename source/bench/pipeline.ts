@@ -1,19 +1,26 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import childProcess from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { syncBuiltinESMExports } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { type BackendKind, onPath, resolvePaths } from '../config.js';
 import { createEventBus, type EventBus } from '../engine/bus.js';
+import { createEngine } from '../engine/engine.js';
 import { terminalTopic } from '../engine/events.js';
 import { type FifoReader, makeFifo, openFifoReader } from '../engine/fifo/fifo-reader.js';
 import { createLogWriter, type LogWriter } from '../engine/logs/log-writer.js';
 import { createStatusMonitor, quietWindowMs, type StatusMonitor } from '../engine/status/status-monitor.js';
 import { readyStatuses, type TerminalStatus } from '../engine/status/statuses.js';
 import { fakeProvider } from '../providers/fake.js';
+import type { Provider } from '../providers/types.js';
 import {
+	banner,
 	epochNow,
+	type FifoTarget,
 	type TurnPlan,
 	turnLengthMs,
 	type WriterCommand,
@@ -30,24 +37,34 @@ import {
 
 const writerScript = fileURLToPath(new URL('./writer.js', import.meta.url));
 
-const usage = `Usage: npm run bench:pipeline -- [options]
-  --n 1,50,200     terminal counts to measure (default 1,50,200)
+const usage = `Usage: npm run bench -- [options]   (npm run bench:pipeline: --backend fifo)
+  --backend tmux,pty,cat  what to measure: tmux and pty (the whole engine, each terminal running
+                   cat on an input FIFO the writer plays into), cat (the floor: cat reading the
+                   FIFOs), fifo (the pipeline alone, no terminals); default tmux,pty,cat
+  --n 1,50,200,500 terminal counts to measure
+  --idle 200       idle scenario on tmux and pty: this many quiet terminals (0: none)
+  --idle-seconds 60  how long the idle scenario watches
   --rate 20480     average bytes per second per terminal over a whole turn
   --seconds 20     measured time per run; the last turns then finish
   --runs 3         runs per N; figures are their medians
   --echo-gap-ms 50 echo of the input to Enter (default: the fake provider's submit delay)
-  --quick          N=1,50, 5 s, 1 run
+  --quick          N=1,50, 3 s, 1 run, idle 50 terminals for 3 s
   --json           one JSON object on stdout (the table goes to stderr)`;
 
 type Options = {
+	backends: BenchBackend[];
 	counts: number[];
+	idle: number;
+	idleSeconds: number;
+	/** Internal: the run asked for with `one` is the idle scenario. */
+	idleRun: boolean;
 	rate: number;
 	seconds: number;
 	runs: number;
 	echoGapMs: number;
 	json: boolean;
-	/** Internal: measure one run of this N in this process and print its result as JSON. */
-	one: number | undefined;
+	/** Internal: measure one run of this backend and N in this process and print its result as JSON. */
+	one: { backend: BenchBackend; count: number } | undefined;
 };
 
 // Pacing of a turn besides the rate: the fake agent's spinner, a reply streamed for a second.
@@ -61,7 +78,14 @@ const settleTimeoutMs = 5000;
 const idleTimeoutMs = 15_000;
 const rssSampleMs = 500;
 
-const targets = { n: 200, cpuPercent: 30, p99AfterQuietMs: 300, dropped: 0 } as const;
+const targets = {
+	n: 200,
+	cpuPercent: 25,
+	p99AfterQuietMs: 250,
+	dropped: 0,
+	rssMB: 250,
+	floorRatio: 5,
+} as const;
 
 const positiveInteger = (
 	name: string,
@@ -77,11 +101,27 @@ const positiveInteger = (
 	return value;
 };
 
+const backendOf = (text: string): BenchBackend => {
+	const backend = benchBackends.find((name) => name === text);
+	if (!backend) throw new Error(`--backend takes ${benchBackends.join(', ')}, not "${text}"`);
+	return backend;
+};
+
+/** `--one tmux:50` */
+const parseOne = (text: string): Options['one'] => {
+	const [backend = '', count] = text.split(':');
+	return { backend: backendOf(backend), count: positiveInteger('one', count, 1) };
+};
+
 const parseOptions = (argv: string[]): Options | undefined => {
 	const { values } = parseArgs({
 		args: argv,
 		options: {
+			backend: { type: 'string' },
 			n: { type: 'string' },
+			idle: { type: 'string' },
+			'idle-seconds': { type: 'string' },
+			'idle-run': { type: 'boolean', default: false },
 			rate: { type: 'string' },
 			seconds: { type: 'string' },
 			runs: { type: 'string' },
@@ -95,17 +135,24 @@ const parseOptions = (argv: string[]): Options | undefined => {
 	});
 	if (values.help) return undefined;
 	const quick = values.quick;
-	const counts = (values.n ?? (quick ? '1,50' : '1,50,200'))
+	const backends = (values.backend ?? (onPath('tmux') ? 'tmux,pty,cat' : 'pty,cat'))
+		.split(',')
+		.map((part) => backendOf(part.trim()));
+	const counts = (values.n ?? (quick ? '1,50' : '1,50,200,500'))
 		.split(',')
 		.map((part) => positiveInteger('n', part.trim(), 0));
 	return {
 		counts,
 		rate: positiveInteger('rate', values.rate, 20_480),
-		seconds: positiveInteger('seconds', values.seconds, quick ? 5 : 20),
+		seconds: positiveInteger('seconds', values.seconds, quick ? 3 : 20),
 		runs: positiveInteger('runs', values.runs, quick ? 1 : 3),
 		echoGapMs: positiveInteger('echo-gap-ms', values['echo-gap-ms'], fakeProvider.input.submitDelayMs, true),
 		json: values.json,
-		one: values.one === undefined ? undefined : positiveInteger('one', values.one, 1),
+		backends,
+		idle: positiveInteger('idle', values.idle, quick ? 50 : 200, true),
+		idleSeconds: positiveInteger('idle-seconds', values['idle-seconds'], quick ? 3 : 60),
+		idleRun: values['idle-run'],
+		one: values.one === undefined ? undefined : parseOne(values.one),
 	};
 };
 
@@ -115,7 +162,7 @@ type RunResult = {
 	throughputMBps: number;
 	cpuPercent: number;
 	/** The kernel's share: pipe reads and the log files' open/write/close. */
-	cpuSystemPercent: number;
+	cpuSystemPercent: number | null;
 	cpuSecondsPerMB: number | null;
 	p50Ms: number | null;
 	p99Ms: number | null;
@@ -126,28 +173,29 @@ type RunResult = {
 	readyP99Ms: number | null;
 	turns: number;
 	latencySamples: number;
-	dropped: number;
-	droppedProcessing: number;
-	droppedCompleted: number;
-	extra: number;
+	dropped: number | null;
+	droppedProcessing: number | null;
+	droppedCompleted: number | null;
+	extra: number | null;
 	bytesWritten: number;
 	bytesRead: number;
 	writerDroppedBytes: number;
-	peakRssMB: number;
+	peakRssMB: number | null;
 	writerCpuPercent: number;
 	writerLagP99Ms: number;
 	writerStalls: number;
-	loopDelayP99Ms: number;
+	loopDelayP99Ms: number | null;
 	/** Status events of the measured window by status, and the rules that decided them. */
 	statuses: Record<string, number>;
 	rules: Record<string, number>;
 	warnings: number;
+	/** Engine CPU over the `cat` floor's at the same N (set when both ran). */
+	floorRatio: number | null;
 };
 
 type Lane = {
 	id: string;
 	path: string;
-	reader: FifoReader | undefined;
 	idle: boolean;
 	turn: number;
 	decisiveAt: number | undefined;
@@ -265,10 +313,365 @@ const startWriter = (
 	};
 };
 
-const runOnce = async (count: number, options: Options, signal: AbortSignal): Promise<RunResult> => {
-	const home = await mkdtemp(join(tmpdir(), 'cao-bench-'));
+/**
+ * Where a run's terminals are read: `cat`, the physical floor (one `cat` per FIFO, reading into
+ * /dev/null, the same writer and turns); `fifo`, the pipeline alone (the writer writes into the FIFOs
+ * the engine's readers read, as pipe-pane would); `tmux` and `pty`, the whole engine with real
+ * terminals, each running `cat` on an input FIFO the writer plays into.
+ */
+export const benchBackends = ['fifo', 'tmux', 'pty', 'cat'] as const;
+export type BenchBackend = (typeof benchBackends)[number];
+
+/** What a run reads its terminals through. */
+type Source = {
+	bus: EventBus;
+	monitor: StatusMonitor;
+	/** Each terminal's id and where the writer writes its bytes. */
+	targets: FifoTarget[];
+	/** Whether the terminals are idle already (the engine hands them over idle). */
+	startsIdle: boolean;
+	bytesRead(): number;
+	close(): Promise<void>;
+};
+
+const fifoSource = async (home: string, count: number, warn: (message: string) => void): Promise<Source> => {
 	const fifoDir = join(home, 'fifos');
 	await mkdir(fifoDir, { mode: 0o700 });
+	const bus: EventBus = createEventBus((error, topic) =>
+		warn(`handler for ${topic} failed: ${String(error)}`),
+	);
+	const monitor: StatusMonitor = createStatusMonitor({ bus });
+	const logWriter: LogWriter = createLogWriter({ bus, directory: join(home, 'logs'), warn });
+	const targets = Array.from({ length: count }, (_, index) => {
+		const id = `t${String(index + 1).padStart(4, '0')}`;
+		return { id, path: join(fifoDir, `${id}.fifo`) };
+	});
+	await eachLimited(targets, 16, (target) => makeFifo(target.path));
+	monitor.start();
+	logWriter.start();
+	const readers: FifoReader[] = targets.map(({ id, path }) => {
+		monitor.register(id, fakeProvider);
+		const topic = terminalTopic(id, 'output');
+		return openFifoReader({
+			path,
+			onData: (data) => bus.emit(topic, { terminalId: id, data, at: Date.now() }),
+			onError: (error) => warn(`terminal ${id}: ${error.message}`),
+		});
+	});
+	return {
+		bus,
+		monitor,
+		targets,
+		startsIdle: false,
+		bytesRead: () => readers.reduce((sum, reader) => sum + reader.bytes, 0),
+		async close() {
+			for (const reader of readers) reader.stop();
+			monitor.stop();
+			await logWriter.stop().catch(() => {});
+		},
+	};
+};
+
+/**
+ * The bench's agent: the fake agent's screens, played by `cat` (its banner from a file, then
+ * whatever the writer writes into the terminal's input FIFO); a few hundred of them cost little.
+ */
+const benchPeer = (bannerFile: string): Provider => ({
+	...fakeProvider,
+	name: 'bench',
+	launchCommand: ({ args }) => ({ command: ['cat', bannerFile, ...args], env: {} }),
+	async initialize(context) {
+		await context.waitForStatus(['idle'], context.timeoutMs);
+	},
+});
+
+const engineSource = async (
+	home: string,
+	count: number,
+	backend: BackendKind,
+	warn: (message: string) => void,
+): Promise<Source> => {
+	const inputs = join(home, 'inputs');
+	await mkdir(inputs, { mode: 0o700 });
+	const bannerFile = join(home, 'banner');
+	await writeFile(bannerFile, banner);
+	const tmuxSocket = `cao-bench-${process.pid}`;
+	const engine = createEngine({
+		paths: resolvePaths({ CAO_HOME: home }),
+		tmuxSocket,
+		backend,
+		env: process.env,
+		extraProviders: [benchPeer(bannerFile)],
+		fallbackWarn: warn,
+	});
+	engine.bus.on('engine.warning', ({ message }) => warn(message));
+	let bytes = 0;
+	engine.bus.on('terminal.*.output', ({ data }) => {
+		bytes += Buffer.byteLength(data);
+	});
+	await engine.start();
+	const targets: FifoTarget[] = [];
+	const close = async () => {
+		await engine.stop();
+		// tmux terminals outlive their engine: the bench's server goes with the run.
+		if (backend === 'tmux')
+			await new Promise<void>((resolve) =>
+				execFile('tmux', ['-L', tmuxSocket, 'kill-server'], () => resolve()),
+			);
+	};
+	try {
+		await eachLimited(
+			Array.from({ length: count }, (_, index) => index),
+			8,
+			async (index) => {
+				const path = join(inputs, `in-${index}`);
+				await makeFifo(path);
+				const record = await engine.terminals.create({ provider: 'bench', args: [path], session: 'bench' });
+				targets.push({ id: record.id, path });
+			},
+		);
+	} catch (error) {
+		await close();
+		throw error;
+	}
+	return {
+		bus: engine.bus,
+		monitor: engine.monitor,
+		targets,
+		startsIdle: true,
+		bytesRead: () => bytes,
+		close,
+	};
+};
+
+/** CPU seconds a process has run, from /proc (Linux; nanoseconds, where /proc/PID/stat has 10 ms ticks). */
+const processCpuSeconds = async (pid: number): Promise<number> => {
+	// "1042394 20838 58": time on a CPU (ns), time waiting to run (ns), timeslices.
+	const schedstat = await readFile(`/proc/${pid}/schedstat`, 'utf8').catch(() => '0');
+	return Number(schedstat.split(' ')[0] ?? 0) / 1e9;
+};
+
+/**
+ * The floor: the same writer and turns into N FIFOs, each read by `cat` into /dev/null. What the
+ * kernel and a process that only reads cost for these bytes; the engine's CPU is put against it.
+ */
+const runFloor = async (count: number, options: Options, signal: AbortSignal): Promise<RunResult> => {
+	const home = await mkdtemp(join(tmpdir(), 'cb-'));
+	const plan: TurnPlan = {
+		rate: options.rate,
+		echoGapMs: options.echoGapMs,
+		spinnerMs,
+		frameMs,
+		replyMs,
+		chunkMs,
+		quietMs,
+	};
+	const targets = Array.from({ length: count }, (_, index) => ({
+		id: `c${index}`,
+		path: join(home, `c${index}.fifo`),
+	}));
+	const cats: ChildProcess[] = [];
+	let writer: Writer | undefined;
+	const turns = new Map(targets.map(({ id }) => [id, 0]));
+	const timers = new Set<NodeJS.Timeout>();
+	let stopping = false;
+	let failRun: (error: Error) => void = () => {};
+	const failed = new Promise<never>((_resolve, reject) => {
+		failRun = reject;
+	});
+	failed.catch(() => {});
+	const onAbort = () => failRun(new Error('interrupted'));
+	signal.addEventListener('abort', onAbort);
+	const later = (ms: number, task: () => void) => {
+		const timer = setTimeout(() => {
+			timers.delete(timer);
+			task();
+		}, ms);
+		timers.add(timer);
+	};
+	const startTurn = (id: string) => {
+		if (stopping) return;
+		const turn = (turns.get(id) ?? 0) + 1;
+		turns.set(id, turn);
+		writer?.send({ type: 'turn', id, turn });
+	};
+	try {
+		for (const target of targets) {
+			await makeFifo(target.path);
+			cats.push(spawn('cat', [target.path], { stdio: ['ignore', 'ignore', 'inherit'] }));
+		}
+		// The next turn after the prompt and a quiet spell, as in the engine runs.
+		writer = startWriter(
+			(id) => later(quietMs * (0.8 + Math.random() * 0.4), () => startTurn(id)),
+			(error) => failRun(error),
+		);
+		writer.send({ type: 'open', fifos: targets, plan });
+		await Promise.race([
+			withTimeout(writer.opened, 10_000, 'waiting for the writer to open the FIFOs'),
+			failed,
+		]);
+		writer.send({ type: 'mark' });
+		const cpuBefore = await Promise.all(cats.map((cat) => processCpuSeconds(cat.pid ?? 0)));
+		const start = epochNow();
+		for (const { id } of targets) later(Math.random() * turnLengthMs(plan), () => startTurn(id));
+		await Promise.race([new Promise((resolve) => setTimeout(resolve, options.seconds * 1000)), failed]);
+		const cpuAfter = await Promise.all(cats.map((cat) => processCpuSeconds(cat.pid ?? 0)));
+		const wallSeconds = (epochNow() - start) / 1000;
+		const report = await Promise.race([
+			withTimeout(writer.report(), 5000, 'waiting for the writer report'),
+			failed,
+		]);
+		const cpuSeconds = cpuAfter.reduce((sum, value, index) => sum + value - (cpuBefore[index] ?? 0), 0);
+		return {
+			...emptyResult,
+			wallSeconds,
+			throughputMBps: report.written / 1e6 / wallSeconds,
+			cpuPercent: (cpuSeconds / wallSeconds) * 100,
+			cpuSecondsPerMB: report.written > 0 ? cpuSeconds / (report.written / 1e6) : null,
+			bytesWritten: report.written,
+			bytesRead: report.written,
+			writerDroppedBytes: report.dropped + report.backlog,
+			writerCpuPercent: (report.cpuMs / report.wallMs) * 100,
+			writerLagP99Ms: report.lagP99Ms,
+			writerStalls: report.stalls,
+		};
+	} finally {
+		stopping = true;
+		signal.removeEventListener('abort', onAbort);
+		for (const timer of timers) clearTimeout(timer);
+		await writer?.close().catch(() => {});
+		for (const cat of cats) cat.kill();
+		await rm(home, { recursive: true, force: true }).catch(() => {});
+	}
+};
+
+/** Context switches of every thread of this process: each is a wake-up after a sleep, or a preemption. */
+const contextSwitches = async (): Promise<number> => {
+	const tasks = await readdir('/proc/self/task').catch(() => [] as string[]);
+	let total = 0;
+	for (const task of tasks) {
+		const status = await readFile(`/proc/self/task/${task}/status`, 'utf8').catch(() => '');
+		for (const match of status.matchAll(/^(?:non)?voluntary_ctxt_switches:\s+(\d+)$/gm))
+			total += Number(match[1]);
+	}
+	return total;
+};
+
+/**
+ * Counts the subprocesses this process starts from now on, whoever starts them: the
+ * child_process functions are wrapped, and ES modules that imported them see the wrappers.
+ */
+const countSubprocesses = (): (() => number) => {
+	let count = 0;
+	const functions = childProcess as unknown as Record<string, (...args: unknown[]) => unknown>;
+	for (const name of ['spawn', 'execFile', 'exec', 'fork', 'spawnSync', 'execFileSync', 'execSync']) {
+		const original = functions[name];
+		if (!original) continue;
+		functions[name] = function (this: unknown, ...args: unknown[]) {
+			count++;
+			return original.apply(this, args);
+		};
+	}
+	syncBuiltinESMExports();
+	return () => count;
+};
+
+type IdleResult = {
+	seconds: number;
+	cpuPercent: number;
+	wakeupsPerSecond: number;
+	subprocesses: number;
+	peakRssMB: number;
+};
+
+/** N idle terminals on the whole engine, left alone: what the engine costs when nothing happens. */
+const runIdle = async (
+	backend: BackendKind,
+	count: number,
+	seconds: number,
+	signal: AbortSignal,
+): Promise<IdleResult> => {
+	const home = await mkdtemp(join(tmpdir(), 'cb-'));
+	const subprocesses = countSubprocesses();
+	const source = await engineSource(home, count, backend, (message) =>
+		process.stderr.write(`warning: ${message}\n`),
+	);
+	const wait = (ms: number) =>
+		new Promise<void>((resolve, reject) => {
+			const timer = setTimeout(resolve, ms);
+			signal.addEventListener('abort', () => {
+				clearTimeout(timer);
+				reject(new Error('interrupted'));
+			});
+		});
+	try {
+		// The last idle statuses and log flushes of the start settle first.
+		await wait(2000);
+		const before = { cpu: process.cpuUsage(), switches: await contextSwitches(), spawned: subprocesses() };
+		const start = epochNow();
+		let peakRss = process.memoryUsage().rss;
+		const rssTimer = setInterval(() => {
+			peakRss = Math.max(peakRss, process.memoryUsage().rss);
+		}, rssSampleMs);
+		await wait(seconds * 1000).finally(() => clearInterval(rssTimer));
+		const wall = (epochNow() - start) / 1000;
+		const cpu = process.cpuUsage(before.cpu);
+		// Reading /proc itself wakes nothing up: it runs in this thread, already awake.
+		const switches = (await contextSwitches()) - before.switches;
+		return {
+			seconds: wall,
+			cpuPercent: ((cpu.user + cpu.system) / 1e6 / wall) * 100,
+			wakeupsPerSecond: switches / wall,
+			subprocesses: subprocesses() - before.spawned,
+			peakRssMB: peakRss / 1024 / 1024,
+		};
+	} finally {
+		await source.close();
+		await rm(home, { recursive: true, force: true }).catch(() => {});
+	}
+};
+
+/** A run that measured no status: only the figures it sets. */
+const emptyResult: RunResult = {
+	wallSeconds: 0,
+	throughputMBps: 0,
+	cpuPercent: 0,
+	cpuSystemPercent: null,
+	cpuSecondsPerMB: null,
+	p50Ms: null,
+	p99Ms: null,
+	p50AfterQuietMs: null,
+	p99AfterQuietMs: null,
+	readyP50Ms: null,
+	readyP99Ms: null,
+	turns: 0,
+	latencySamples: 0,
+	dropped: null,
+	droppedProcessing: null,
+	droppedCompleted: null,
+	extra: null,
+	bytesWritten: 0,
+	bytesRead: 0,
+	writerDroppedBytes: 0,
+	peakRssMB: null,
+	writerCpuPercent: 0,
+	writerLagP99Ms: 0,
+	writerStalls: 0,
+	loopDelayP99Ms: null,
+	statuses: {},
+	rules: {},
+	warnings: 0,
+	floorRatio: null,
+};
+
+const runOnce = async (
+	backend: BenchBackend,
+	count: number,
+	options: Options,
+	signal: AbortSignal,
+): Promise<RunResult> => {
+	// Short: a Unix socket's path has room for about 100 bytes.
+	const home = await mkdtemp(join(tmpdir(), 'cb-'));
 	const plan: TurnPlan = {
 		rate: options.rate,
 		echoGapMs: options.echoGapMs,
@@ -284,18 +687,15 @@ const runOnce = async (count: number, options: Options, signal: AbortSignal): Pr
 		warnings++;
 		if (warnings <= 5) process.stderr.write(`warning: ${message}\n`);
 	};
-	const bus: EventBus = createEventBus((error, topic) =>
-		warn(`handler for ${topic} failed: ${String(error)}`),
-	);
-	const monitor: StatusMonitor = createStatusMonitor({ bus });
-	const logWriter: LogWriter = createLogWriter({ bus, directory: join(home, 'logs'), warn });
+	if (backend === 'cat') return runFloor(count, options, signal);
+	const source =
+		backend === 'fifo' ? await fifoSource(home, count, warn) : await engineSource(home, count, backend, warn);
+	const { bus, monitor } = source;
 
-	const lanes: Lane[] = Array.from({ length: count }, (_, index) => {
-		const id = `t${String(index + 1).padStart(4, '0')}`;
+	const lanes: Lane[] = source.targets.map(({ id, path }) => {
 		return {
 			id,
-			path: join(fifoDir, `${id}.fifo`),
-			reader: undefined,
+			path,
 			idle: false,
 			turn: 0,
 			decisiveAt: undefined,
@@ -454,22 +854,14 @@ const runOnce = async (count: number, options: Options, signal: AbortSignal): Pr
 		trySettle(lane);
 	};
 
-	const readersBytes = () => lanes.reduce((sum, lane) => sum + (lane.reader?.bytes ?? 0), 0);
-
 	try {
-		await eachLimited(lanes, 16, (lane) => makeFifo(lane.path));
-		monitor.start();
-		logWriter.start();
 		for (const lane of lanes) {
-			monitor.register(lane.id, fakeProvider);
-			const topic = terminalTopic(lane.id, 'output');
-			lane.reader = openFifoReader({
-				path: lane.path,
-				onData: (data) => bus.emit(topic, { terminalId: lane.id, data, at: Date.now() }),
-				onError: (error) => warn(`terminal ${lane.id}: ${error.message}`),
-			});
 			// An exact topic per terminal: the bench adds no pattern listener to the output path.
 			bus.on(terminalTopic(lane.id, 'status'), (event) => onStatus(lane, event.status, event.rule));
+			if (source.startsIdle) {
+				lane.idle = true;
+				if (--idleLeft === 0) onAllIdle();
+			}
 		}
 		writer = startWriter(onDecisive, (error) => failRun(error));
 		writer.send({ type: 'open', fifos: lanes.map(({ id, path }) => ({ id, path })), plan });
@@ -479,14 +871,14 @@ const runOnce = async (count: number, options: Options, signal: AbortSignal): Pr
 		]);
 
 		// Every terminal shows its banner and prompt and is idle before anything is measured.
-		for (const lane of lanes) writer.send({ type: 'banner', id: lane.id });
+		if (!source.startsIdle) for (const lane of lanes) writer.send({ type: 'banner', id: lane.id });
 		await Promise.race([
 			withTimeout(allIdle, idleTimeoutMs, 'waiting for every terminal to be idle'),
 			failed,
 		]);
 
 		writer.send({ type: 'mark' });
-		const bytesBefore = readersBytes();
+		const bytesBefore = source.bytesRead();
 		const cpuBefore = process.cpuUsage();
 		const start = epochNow();
 		measureEnd = start + options.seconds * 1000;
@@ -500,7 +892,7 @@ const runOnce = async (count: number, options: Options, signal: AbortSignal): Pr
 		const wallSeconds = (epochNow() - start) / 1000;
 		const cpu = process.cpuUsage(cpuBefore);
 		loopDelay.disable();
-		const bytesRead = readersBytes() - bytesBefore;
+		const bytesRead = source.bytesRead() - bytesBefore;
 		const report = await Promise.race([
 			withTimeout(writer.report(), 5000, 'waiting for the writer report'),
 			failed,
@@ -542,6 +934,7 @@ const runOnce = async (count: number, options: Options, signal: AbortSignal): Pr
 			statuses,
 			rules,
 			warnings,
+			floorRatio: null,
 		};
 	} finally {
 		signal.removeEventListener('abort', onAbort);
@@ -551,9 +944,7 @@ const runOnce = async (count: number, options: Options, signal: AbortSignal): Pr
 		for (const lane of lanes) if (lane.timer) clearTimeout(lane.timer);
 		// The writer goes first, so nothing writes into a FIFO whose reader has gone.
 		await writer?.close().catch(() => {});
-		for (const lane of lanes) lane.reader?.stop();
-		monitor.stop();
-		await logWriter.stop().catch(() => {});
+		await source.close();
 		await rm(home, { recursive: true, force: true }).catch(() => {});
 	}
 };
@@ -604,20 +995,31 @@ const figures: Figure[] = [
 	{ key: 'bytesWritten', label: 'bytes written', digits: 0 },
 	{ key: 'bytesRead', label: 'bytes read', digits: 0 },
 	{ key: 'writerDroppedBytes', label: 'bytes the writer dropped', digits: 0 },
-	{ key: 'peakRssMB', label: 'peak RSS (MB)', digits: 1 },
+	{
+		key: 'floorRatio',
+		label: 'engine CPU ÷ the cat floor at the same N',
+		digits: 1,
+		target: { text: `≤ ${targets.floorRatio}`, met: (value) => value <= targets.floorRatio },
+	},
+	{
+		key: 'peakRssMB',
+		label: 'peak RSS (MB)',
+		digits: 1,
+		target: { text: `≤ ${targets.rssMB} MB`, met: (value) => value <= targets.rssMB },
+	},
 	{ key: 'writerCpuPercent', label: 'bench: writer child CPU (% of one core)', digits: 1 },
 	{ key: 'writerLagP99Ms', label: 'bench: writer schedule lag p99 (ms)', digits: 0 },
 	{ key: 'writerStalls', label: 'bench: writes that met a full FIFO', digits: 0 },
 	{ key: 'loopDelayP99Ms', label: 'engine event-loop delay p99 (ms)', digits: 1 },
 ];
 
-type Summary = { n: number; runs: RunResult[]; median: Record<string, number | null> };
+type Summary = { backend: BenchBackend; n: number; runs: RunResult[]; median: Record<string, number | null> };
 
-const summarize = (n: number, runs: RunResult[]): Summary => {
+const summarize = (backend: BenchBackend, n: number, runs: RunResult[]): Summary => {
 	const medianOf: Record<string, number | null> = {};
 	for (const { key } of figures) medianOf[key] = median(runs.map((run) => run[key] as number | null));
 	medianOf.wallSeconds = median(runs.map((run) => run.wallSeconds));
-	return { n, runs, median: medianOf };
+	return { backend, n, runs, median: medianOf };
 };
 
 const format = (value: number | null | undefined, digits: number) =>
@@ -654,15 +1056,24 @@ const countsLine = (
 	return `${label}\n${parts.map((part) => `  ${part}`).join('\n')}`;
 };
 
-const renderTable = (options: Options, summaries: Summary[]): string => {
+const scope: Record<BenchBackend, string> = {
+	fifo: 'the pipeline alone: FIFO readers → bus → status monitor (fake provider) + log writer, no terminals',
+	tmux: 'the whole engine on tmux: cat in each pane → pipe-pane → FIFO → bus → status monitor, log writer, store, inbox',
+	pty: 'the whole engine on node-pty: cat in each pty → bus → status monitor, log writer, store, inbox',
+	cat: 'the floor: the same writer and turns into FIFOs, each read by cat into /dev/null',
+};
+
+/** One backend's table: a column per N, the targets checked at N=200. */
+const renderTable = (options: Options, backend: BenchBackend, summaries: Summary[]): string => {
 	const plan = `${options.rate} B/s per terminal, ${options.seconds} s per run, echo→Enter gap ${options.echoGapMs} ms`;
 	const header = [
-		'cao-tui pipeline benchmark: FIFO readers → bus → status monitor (fake provider) + log writer, no tmux',
+		`cao-tui benchmark, ${backend}: ${scope[backend]}`,
 		`${plan}; one writer child plays echo, 1 s spinner at 10 fps, 1 s streamed reply, prompt, ~1 s quiet`,
 		`Figures are medians of ${options.runs} run${options.runs === 1 ? '' : 's'} per N.`,
 		'',
 	];
-	const targetSummary = summaries.find((summary) => summary.n === targets.n);
+	// The floor has no targets: it is what the others are measured against.
+	const targetSummary = backend === 'cat' ? undefined : summaries.find((summary) => summary.n === targets.n);
 	const columns = summaries.map((summary) => `N=${summary.n}`);
 	const rows = figures.map((figure) => {
 		const cells = summaries.map((summary) => format(summary.median[figure.key], figure.digits));
@@ -690,7 +1101,8 @@ const renderTable = (options: Options, summaries: Summary[]): string => {
 		countsLine('rules that decided them:', summaries, (run) => run.rules),
 		'',
 	];
-	if (!targetSummary) out.push(`Targets apply to N=${targets.n}, which was not run.`);
+	if (backend === 'cat') out.push('CPU is the cat processes’ own (user + system).');
+	else if (!targetSummary) out.push(`Targets apply to N=${targets.n}, which was not run.`);
 	else {
 		const misses = targetMisses(targetSummary);
 		if (misses.length === 0) out.push(`All targets at N=${targets.n} met.`);
@@ -702,16 +1114,39 @@ const renderTable = (options: Options, summaries: Summary[]): string => {
 	return `${out.join('\n')}\n`;
 };
 
+/** The idle scenario's figures, a line per backend. */
+const renderIdle = (options: Options, idles: { backend: BenchBackend; runs: IdleResult[] }[]): string => {
+	const rows = idles.map(({ backend, runs }) => {
+		const pick = (key: keyof IdleResult) => median(runs.map((run) => run[key]));
+		const cpu = pick('cpuPercent');
+		const spawned = pick('subprocesses');
+		const verdict = cpu !== null && cpu <= 1 && spawned === 0 ? 'ok' : 'MISS <<<';
+		return `  ${backend.padEnd(5)} CPU ${format(cpu, 2)} %, ${format(pick('wakeupsPerSecond'), 1)} wake-ups/s, ${format(spawned, 0)} subprocesses, peak RSS ${format(pick('peakRssMB'), 1)} MB  (target ≤ 1 % and none: ${verdict})`;
+	});
+	return [
+		`Idle: ${options.idle} quiet terminals for ${options.idleSeconds} s (medians of ${options.runs} run${options.runs === 1 ? '' : 's'}); wake-ups are the engine process's context switches, all threads.`,
+		...rows,
+		'',
+	].join('\n');
+};
+
 /**
  * Each run gets a fresh process: runs sharing one heap inherit each other's garbage and allocator
  * arenas, which showed as twice the RSS from the second run on.
  */
-const runInChild = (count: number, options: Options, signal: AbortSignal): Promise<RunResult> =>
+const runInChild = <T = RunResult>(
+	backend: BenchBackend,
+	count: number,
+	options: Options,
+	signal: AbortSignal,
+	idle = false,
+): Promise<T> =>
 	new Promise((resolve, reject) => {
 		const args = [
 			fileURLToPath(import.meta.url),
 			'--one',
-			String(count),
+			`${backend}:${count}`,
+			...(idle ? ['--idle-run', '--idle-seconds', String(options.idleSeconds)] : []),
 			'--rate',
 			String(options.rate),
 			'--seconds',
@@ -729,8 +1164,8 @@ const runInChild = (count: number, options: Options, signal: AbortSignal): Promi
 		child.on('error', reject);
 		child.on('exit', (code) => {
 			signal.removeEventListener('abort', abort);
-			if (code === 0) resolve(JSON.parse(output) as RunResult);
-			else reject(new Error(`run with N=${count} exited with code ${code}`));
+			if (code === 0) resolve(JSON.parse(output) as T);
+			else reject(new Error(`run on ${backend} with N=${count} exited with code ${code}`));
 		});
 	});
 
@@ -753,7 +1188,12 @@ const main = async () => {
 	process.once('SIGTERM', interrupt);
 	if (options.one !== undefined) {
 		try {
-			process.stdout.write(`${JSON.stringify(await runOnce(options.one, options, controller.signal))}\n`);
+			const { backend, count } = options.one;
+			const result =
+				options.idleRun && (backend === 'tmux' || backend === 'pty')
+					? await runIdle(backend, count, options.idleSeconds, controller.signal)
+					: await runOnce(backend, count, options, controller.signal);
+			process.stdout.write(`${JSON.stringify(result)}\n`);
 		} finally {
 			process.off('SIGINT', interrupt);
 			process.off('SIGTERM', interrupt);
@@ -762,29 +1202,57 @@ const main = async () => {
 	}
 	try {
 		const summaries: Summary[] = [];
-		for (const count of options.counts) {
-			const runs: RunResult[] = [];
-			for (let run = 1; run <= options.runs; run++) {
-				process.stderr.write(`N=${count}: run ${run}/${options.runs}…\n`);
-				runs.push(await runInChild(count, options, controller.signal));
+		for (const backend of options.backends)
+			for (const count of options.counts) {
+				const runs: RunResult[] = [];
+				for (let run = 1; run <= options.runs; run++) {
+					process.stderr.write(`${backend} N=${count}: run ${run}/${options.runs}…\n`);
+					runs.push(await runInChild(backend, count, options, controller.signal));
+				}
+				summaries.push(summarize(backend, count, runs));
 			}
-			summaries.push(summarize(count, runs));
+		// Each engine figure against the floor measured at the same N.
+		for (const summary of summaries) {
+			const floor = summaries.find((other) => other.backend === 'cat' && other.n === summary.n);
+			const [engineCpu, floorCpu] = [summary.median.cpuPercent, floor?.median.cpuPercent];
+			if (summary.backend !== 'cat' && engineCpu != null && floorCpu)
+				summary.median.floorRatio = engineCpu / floorCpu;
 		}
-		const table = renderTable(options, summaries);
+		const idles: { backend: BenchBackend; runs: IdleResult[] }[] = [];
+		if (options.idle > 0)
+			for (const backend of options.backends.filter((name) => name === 'tmux' || name === 'pty')) {
+				const runs: IdleResult[] = [];
+				for (let run = 1; run <= options.runs; run++) {
+					process.stderr.write(`${backend} idle, N=${options.idle}: run ${run}/${options.runs}…\n`);
+					runs.push(await runInChild<IdleResult>(backend, options.idle, options, controller.signal, true));
+				}
+				idles.push({ backend, runs });
+			}
+		const table = options.backends
+			.map((backend) =>
+				renderTable(
+					options,
+					backend,
+					summaries.filter((summary) => summary.backend === backend),
+				),
+			)
+			.join('\n')
+			.concat(idles.length > 0 ? `\n${renderIdle(options, idles)}` : '');
 		if (options.json) {
 			process.stderr.write(table);
-			const targetSummary = summaries.find((summary) => summary.n === targets.n);
 			const result = {
 				options: { ...options, quietWindowMs, mediansOfRuns: options.runs },
-				targets: { ...targets, misses: targetSummary ? targetMisses(targetSummary) : null },
+				targets,
+				misses: summaries
+					.filter((summary) => summary.n === targets.n && summary.backend !== 'cat')
+					.map((summary) => ({ backend: summary.backend, misses: targetMisses(summary) })),
 				results: summaries,
+				idle: idles,
 			};
 			process.stdout.write(`${JSON.stringify(result)}\n`);
 		} else process.stdout.write(table);
 	} catch (error) {
-		process.stderr.write(
-			`bench:pipeline failed: ${error instanceof Error ? error.message : String(error)}\n`,
-		);
+		process.stderr.write(`bench failed: ${error instanceof Error ? error.message : String(error)}\n`);
 		process.exitCode = controller.signal.aborted ? 130 : 1;
 	} finally {
 		process.off('SIGINT', interrupt);

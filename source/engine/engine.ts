@@ -14,7 +14,8 @@ import { createFlowRepository } from './store/flow-repository.js';
 import { createInboxRepository } from './store/inbox-repository.js';
 import { createSessionEnvRepository } from './store/session-env-repository.js';
 import { createTerminalRepository } from './store/terminal-repository.js';
-import { getProvider } from '../providers/registry.js';
+import { createProviderLookup } from '../providers/registry.js';
+import type { Provider } from '../providers/types.js';
 import { createInboxService } from './inbox/inbox-service.js';
 import { createSessionService } from './terminals/session-service.js';
 import { type CreateTerminalOptions, createTerminalService } from './terminals/terminal-service.js';
@@ -29,6 +30,8 @@ export type EngineOptions = {
 	fallbackWarn?: (message: string) => void;
 	/** Agent profiles for flows (default: `$CAO_HOME/agent-store`, then the built-in ones). */
 	profiles?: ProfileStore;
+	/** Providers beside the built-in ones (a benchmark's peer). */
+	extraProviders?: readonly Provider[];
 };
 
 /**
@@ -55,6 +58,7 @@ export const createEngine = (options: EngineOptions) => {
 			? createPtyBackend({ warn })
 			: createTmuxBackend({ tmux: createTmuxRunner(options.tmuxSocket), fifoDir: paths.fifos, warn });
 	const monitor = createStatusMonitor({ bus });
+	const providers = createProviderLookup(options.extraProviders);
 	const logWriter = createLogWriter({ bus, directory: paths.logs, warn });
 	const terminalService = createTerminalService({
 		bus,
@@ -65,6 +69,7 @@ export const createEngine = (options: EngineOptions) => {
 		terminals,
 		env: options.env ?? process.env,
 		sessionEnv,
+		providers,
 	});
 	const sessions = createSessionService({ backend, terminals, terminalService, sessionEnv });
 	const profiles = options.profiles ?? createProfileStore({ storeDir: paths.agentStore });
@@ -118,7 +123,7 @@ export const createEngine = (options: EngineOptions) => {
 			// Messages wait until the terminal is ready (create() offers them then).
 			statusOf: (id) => (terminalService.isStarting(id) ? 'unknown' : terminalService.statusOf(id)),
 			acceptsInputWhileProcessing: (id) =>
-				getProvider(terminalService.get(id).provider).input.acceptsInputWhileProcessing,
+				providers.get(terminalService.get(id).provider).input.acceptsInputWhileProcessing,
 			deliver: (id, text) => terminalService.sendInput(id, text),
 		},
 	});

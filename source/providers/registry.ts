@@ -11,27 +11,40 @@ import { qCliProvider } from './q-cli.js';
 import { shellProvider } from './shell.js';
 import type { Provider } from './types.js';
 
-const providers = new Map<string, Provider>(
-	[
-		claudeCodeProvider,
-		codexProvider,
-		geminiCliProvider,
-		kiroCliProvider,
-		qCliProvider,
-		kimiCliProvider,
-		copilotCliProvider,
-		opencodeCliProvider,
-		shellProvider,
-		fakeProvider,
-	].map((provider) => [provider.name, provider]),
-);
+const builtins: readonly Provider[] = [
+	claudeCodeProvider,
+	codexProvider,
+	geminiCliProvider,
+	kiroCliProvider,
+	qCliProvider,
+	kimiCliProvider,
+	copilotCliProvider,
+	opencodeCliProvider,
+	shellProvider,
+	fakeProvider,
+];
 
-export const providerNames = (): string[] => [...providers.keys()];
-
-export const getProvider = (name: string): Provider => {
-	const provider = providers.get(name);
-	if (!provider) {
-		throw new ValidationError(`unknown provider '${name}' (known: ${providerNames().join(', ')})`);
-	}
-	return provider;
+export type ProviderLookup = {
+	names(): string[];
+	/** The provider called `name`; one line naming the known ones when there is none. */
+	get(name: string): Provider;
 };
+
+/** The built-in providers and `extra` ones (a benchmark's peer), looked up by name. */
+export const createProviderLookup = (extra: readonly Provider[] = []): ProviderLookup => {
+	const providers = new Map([...builtins, ...extra].map((provider) => [provider.name, provider]));
+	const names = () => [...providers.keys()];
+	return {
+		names,
+		get(name) {
+			const provider = providers.get(name);
+			if (!provider) throw new ValidationError(`unknown provider '${name}' (known: ${names().join(', ')})`);
+			return provider;
+		},
+	};
+};
+
+export const defaultProviders = createProviderLookup();
+
+export const providerNames = defaultProviders.names;
+export const getProvider = defaultProviders.get;

@@ -5,7 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { caoMcpServer } from '../../config.js';
 import { CaoError, oneLine, TerminalNotFoundError, ValidationError } from '../../errors.js';
-import { getProvider } from '../../providers/registry.js';
+import { defaultProviders, type ProviderLookup } from '../../providers/registry.js';
 import { lastNonBlank, normalizeStream } from '../../providers/text.js';
 import type {
 	AgentProfile,
@@ -55,6 +55,8 @@ export type TerminalServiceOptions = {
 	env: Readonly<Record<string, string | undefined>>;
 	/** Each session's environment, for the terminals created in it later. */
 	sessionEnv: SessionEnvRepository;
+	/** The providers terminals may use (default: the built-in ones). */
+	providers?: ProviderLookup;
 	now?: () => number;
 };
 
@@ -102,6 +104,7 @@ const directoryOf = (path: string): string => {
 export const createTerminalService = (options: TerminalServiceOptions) => {
 	const { bus, backend, monitor, terminals } = options;
 	const now = options.now ?? Date.now;
+	const getProvider = (options.providers ?? defaultProviders).get;
 
 	bus.on('terminal.*.status', ({ terminalId, status, at }) => terminals.setStatus(terminalId, status, at));
 
