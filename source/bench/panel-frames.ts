@@ -3,10 +3,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import pty from 'node-pty';
 import { requestEngine } from '../api/client.js';
 import type { TerminalRecord } from '../engine/store/terminal-repository.js';
+import { median, runArgs } from './run-args.js';
 
 /**
  * `npm run bench:panel`: the real `cao-tui` panel in a PTY (200×50) over N fake agents that stream
@@ -17,23 +17,8 @@ import type { TerminalRecord } from '../engine/store/terminal-repository.js';
 const cli = fileURLToPath(new URL('../cli.js', import.meta.url));
 const usage = `Usage: npm run bench:panel -- [--n 8] [--seconds 10] [--runs 3]`;
 
-const { values } = parseArgs({
-	options: {
-		n: { type: 'string', default: '8' },
-		seconds: { type: 'string', default: '10' },
-		runs: { type: 'string', default: '3' },
-		help: { type: 'boolean', default: false },
-	},
-});
-if (values.help) {
-	process.stdout.write(`${usage}\n`);
-	process.exit(0);
-}
-const count = Number(values.n);
-const seconds = Number(values.seconds);
-const runs = Number(values.runs);
+const { count, seconds, runs } = runArgs(usage, { n: 8, seconds: 10, runs: 3 });
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const median = (numbers: number[]) => [...numbers].sort((a, b) => a - b)[Math.floor(numbers.length / 2)] ?? 0;
 
 const waitUntil = async (test: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000) => {
 	const deadline = Date.now() + timeoutMs;

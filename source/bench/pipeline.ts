@@ -1,6 +1,7 @@
 import childProcess from 'node:child_process';
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { Session } from 'node:inspector';
 import { syncBuiltinESMExports } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -631,6 +632,31 @@ const runIdle = async (
 	}
 };
 
+/**
+ * With CAO_BENCH_PROFILE=DIR, a CPU profile of the measured window only (not the set-up), written
+ * to DIR/BACKEND-N.cpuprofile for Chrome's DevTools.
+ */
+const startProfile = async () => {
+	const folder = process.env.CAO_BENCH_PROFILE;
+	if (!folder) return undefined;
+	const session = new Session();
+	session.connect();
+	const post = (method: string) =>
+		new Promise<unknown>((resolve, reject) =>
+			session.post(method, (error, result) => (error ? reject(error) : resolve(result))),
+		);
+	await post('Profiler.enable');
+	await post('Profiler.start');
+	return {
+		async stop(name: string) {
+			const { profile } = (await post('Profiler.stop')) as { profile: unknown };
+			await mkdir(folder, { recursive: true });
+			await writeFile(join(folder, `${name}.cpuprofile`), JSON.stringify(profile));
+			session.disconnect();
+		},
+	};
+};
+
 /** A run that measured no status: only the figures it sets. */
 const emptyResult: RunResult = {
 	wallSeconds: 0,
@@ -879,6 +905,7 @@ const runOnce = async (
 
 		writer.send({ type: 'mark' });
 		const bytesBefore = source.bytesRead();
+		const profile = await startProfile();
 		const cpuBefore = process.cpuUsage();
 		const start = epochNow();
 		measureEnd = start + options.seconds * 1000;
@@ -891,6 +918,7 @@ const runOnce = async (
 		await Promise.race([allDone, failed]);
 		const wallSeconds = (epochNow() - start) / 1000;
 		const cpu = process.cpuUsage(cpuBefore);
+		await profile?.stop(`${backend}-${count}`);
 		loopDelay.disable();
 		const bytesRead = source.bytesRead() - bytesBefore;
 		const report = await Promise.race([
@@ -1075,7 +1103,9 @@ const renderTable = (options: Options, backend: BenchBackend, summaries: Summary
 	// The floor has no targets: it is what the others are measured against.
 	const targetSummary = backend === 'cat' ? undefined : summaries.find((summary) => summary.n === targets.n);
 	const columns = summaries.map((summary) => `N=${summary.n}`);
-	const rows = figures.map((figure) => {
+	// A figure nothing measured (the floor has no statuses) is left out.
+	const shown = figures.filter((figure) => summaries.some((summary) => summary.median[figure.key] != null));
+	const rows = shown.map((figure) => {
 		const cells = summaries.map((summary) => format(summary.median[figure.key], figure.digits));
 		let target = '';
 		if (figure.target) {
@@ -1097,9 +1127,17 @@ const renderTable = (options: Options, backend: BenchBackend, summaries: Summary
 		line('', columns, `target at N=${targets.n}`),
 		...rows.map((row) => line(row.label, row.cells, row.target)),
 		'',
-		countsLine('status changes seen while measuring (median per run):', summaries, (run) => run.statuses),
-		countsLine('rules that decided them:', summaries, (run) => run.rules),
-		'',
+		...(backend === 'cat'
+			? []
+			: [
+					countsLine(
+						'status changes seen while measuring (median per run):',
+						summaries,
+						(run) => run.statuses,
+					),
+					countsLine('rules that decided them:', summaries, (run) => run.rules),
+					'',
+				]),
 	];
 	if (backend === 'cat') out.push('CPU is the cat processes’ own (user + system).');
 	else if (!targetSummary) out.push(`Targets apply to N=${targets.n}, which was not run.`);

@@ -39,6 +39,9 @@ export const runPanel = async (options: PanelOptions): Promise<void> => {
 	const specs = parseLaunches(options.launch);
 	const detachKey = detachKeyOf(process.env.CAO_DETACH_KEY || 'C-]');
 	forgetCiMarkers();
+	// React's development build times every component with performance marks that pile up: slow
+	// redraws and hundreds of MB with 200 cards.
+	process.env.NODE_ENV ??= 'production';
 	const [{ render }, { createElement }, { App }] = await Promise.all([
 		import('ink'),
 		import('react'),

@@ -10,6 +10,8 @@ export type PtyBackendOptions = {
 	size?: { columns: number; rows: number };
 	/** Lines of scrollback each terminal's screen keeps. */
 	scrollback?: number;
+	/** Output kept for a screen not made yet. */
+	tailLimit?: number;
 	/** How long an agent gets to end on SIGTERM before SIGKILL. */
 	killGraceMs?: number;
 };
@@ -19,8 +21,13 @@ type Entry = {
 	pty: IPty;
 	sink: TerminalSink | undefined;
 	coalescer: ReturnType<typeof createOutputCoalescer>;
-	/** The rendered screen, made at the first output. */
+	/** The rendered screen, made when first asked for (a capture, an attach). */
 	screen: HeadlessTerminal | undefined;
+	/** Until then, the newest output (at most `tailLimit` bytes), for the screen to start from. */
+	tail: Buffer[];
+	tailBytes: number;
+	/** Whether the program turned bracketed-paste mode on, as seen in its output before a screen. */
+	bracketed: boolean;
 	/** Who sees the raw output as it comes (an attached user's terminal). */
 	viewers: Set<(data: Buffer) => void>;
 	/** Resolves once the screen has taken every byte written to it so far. */
@@ -47,13 +54,14 @@ const exitReason = (exitCode: number, signal: number | undefined) =>
 
 /**
  * Terminals as children of the engine, in node-pty: for machines without tmux, or everything in
- * one process. They end with the engine. Each keeps a headless xterm for its rendered screen
- * (what `capture` returns), and the program's own bracketed-paste mode decides how input is
- * pasted.
+ * one process. They end with the engine. Each gets a headless xterm for its rendered screen
+ * (what `capture` returns) when first read, and the program's own bracketed-paste mode decides
+ * how input is pasted.
  */
 export const createPtyBackend = (options: PtyBackendOptions): TerminalBackend => {
 	const size = options.size ?? { columns: 200, rows: 50 };
-	const scrollback = options.scrollback ?? 10_000;
+	const scrollback = options.scrollback ?? 2_000;
+	const tailLimit = options.tailLimit ?? 64 * 1024;
 	const killGraceMs = options.killGraceMs ?? 3000;
 	const live = new Map<string, Entry>();
 	let pty: PtyModule | undefined;
@@ -65,22 +73,51 @@ export const createPtyBackend = (options: PtyBackendOptions): TerminalBackend =>
 		return entry;
 	};
 
-	const draw = (entry: Entry, data: Buffer) => {
-		if (!xterm) return;
-		entry.screen ??= new xterm.Terminal({
+	// "\x1b[?2004h" / "\x1b[?2004l": the program turns bracketed paste on or off.
+	const pasteOn = Buffer.from('\x1b[?2004h');
+	const pasteOff = Buffer.from('\x1b[?2004l');
+
+	/**
+	 * Output goes to the screen once there is one; before, it is kept (the newest `tailLimit`
+	 * bytes): emulating every terminal's screen costs as much CPU as the rest of the engine, and
+	 * a headless engine whose agents are never read needs none.
+	 */
+	const take = (entry: Entry, data: Buffer) => {
+		const screen = entry.screen;
+		if (screen) {
+			entry.drawn = new Promise((resolve) => screen.write(data, resolve));
+			return;
+		}
+		const on = data.lastIndexOf(pasteOn);
+		const off = data.lastIndexOf(pasteOff);
+		if (on !== off) entry.bracketed = on > off;
+		entry.tail.push(data);
+		entry.tailBytes += data.length;
+		while (entry.tailBytes > tailLimit && entry.tail.length > 1)
+			entry.tailBytes -= entry.tail.shift()?.length ?? 0;
+	};
+
+	/** The terminal's screen, made now from the output kept if there is none yet. */
+	const screenOf = (entry: Entry): HeadlessTerminal | undefined => {
+		if (entry.screen || !xterm) return entry.screen;
+		const screen = new xterm.Terminal({
 			cols: size.columns,
 			rows: size.rows,
 			scrollback,
 			allowProposedApi: true,
 		});
-		const screen = entry.screen;
-		entry.drawn = new Promise((resolve) => screen.write(data, resolve));
+		entry.screen = screen;
+		const kept = Buffer.concat(entry.tail);
+		entry.tail = [];
+		entry.tailBytes = 0;
+		entry.drawn = new Promise((resolve) => screen.write(kept, resolve));
+		return screen;
 	};
 
 	/** The rendered screen (with the scrollback when asked), as tmux's `capture-pane -p -J`. */
 	const render = async (entry: Entry, history: boolean): Promise<string> => {
+		const screen = screenOf(entry);
 		await entry.drawn;
-		const screen = entry.screen;
 		if (!screen) return '';
 		const buffer = screen.buffer.active;
 		const rows: string[] = [];
@@ -159,6 +196,9 @@ export const createPtyBackend = (options: PtyBackendOptions): TerminalBackend =>
 				sink,
 				coalescer: createOutputCoalescer((text) => entry.sink?.output(text)),
 				screen: undefined,
+				tail: [],
+				tailBytes: 0,
+				bracketed: false,
 				viewers: new Set(),
 				drawn: Promise.resolve(),
 				exited: new Promise((resolve) => {
@@ -168,7 +208,7 @@ export const createPtyBackend = (options: PtyBackendOptions): TerminalBackend =>
 			live.set(spec.terminalId, entry);
 			child.onData((data: string | Buffer) => {
 				const bytes = typeof data === 'string' ? Buffer.from(data) : data;
-				draw(entry, bytes);
+				take(entry, bytes);
 				entry.coalescer.push(bytes);
 				for (const viewer of entry.viewers) viewer(bytes);
 			});
@@ -191,7 +231,8 @@ export const createPtyBackend = (options: PtyBackendOptions): TerminalBackend =>
 			const entry = entryOf(ref);
 			await entry.drawn;
 			// As tmux's paste-buffer -p: bracketed only when the program asked for it.
-			entry.pty.write(entry.screen?.modes.bracketedPasteMode ? `\x1b[200~${text}\x1b[201~` : text);
+			const bracketed = entry.screen ? entry.screen.modes.bracketedPasteMode : entry.bracketed;
+			entry.pty.write(bracketed ? `\x1b[200~${text}\x1b[201~` : text);
 		},
 
 		async sendKeys(ref, keys) {

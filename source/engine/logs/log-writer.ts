@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { oneLine } from '../../errors.js';
 import type { EventBus, Unsubscribe } from '../bus.js';
 
-export const logFlushMs = 250;
+/** How often logs are written: a second of output per terminal at most waits in memory. */
+export const logFlushMs = 1000;
 
 export type LogWriterOptions = {
 	bus: EventBus;

@@ -124,13 +124,12 @@ describe.each(backends)('%s backend contract', (kind) => {
 	});
 
 	it('pastes bracketed only for a program that asked for bracketed paste', async () => {
-		// Echoes what it reads, as hex, after turning bracketed paste on when told to.
+		// Echoes what it reads, as hex, after turning bracketed paste on when told to, then says so.
 		const script = (bracketed: boolean) =>
-			`${bracketed ? 'process.stdout.write("\\x1b[?2004h");' : ''} process.stdin.setRawMode(true); process.stdin.on("data", (d) => process.stdout.write("[" + d.toString("hex") + "]"));`;
+			`${bracketed ? 'process.stdout.write("\\x1b[?2004h");' : ''} process.stdin.setRawMode(true); process.stdin.on("data", (d) => process.stdout.write("[" + d.toString("hex") + "]")); process.stdout.write("reading\\n");`;
 		for (const bracketed of [true, false]) {
 			const reader = await open([process.execPath, '-e', script(bracketed)]);
-			if (bracketed) await waitFor(() => reader.output().includes('\x1b[?2004h'), { what: 'the mode' });
-			else await new Promise((resolve) => setTimeout(resolve, 300));
+			await waitFor(() => reader.output().includes('reading'), { what: 'the reader to read' });
 			await backend.paste(reader.spec, 'ab');
 			const hex = Buffer.from(bracketed ? '\x1b[200~ab\x1b[201~' : 'ab').toString('hex');
 			await waitFor(() => reader.output().replace(/\]\[/g, '').includes(hex), {
