@@ -56,8 +56,8 @@ export const caoMcpServer = (terminalId: string, home: string): McpServer => ({
 	env: { CAO_TERMINAL_ID: terminalId, CAO_HOME: home },
 });
 
-export const backendChoices = ['auto', 'tmux', 'pty'] as const;
-export type BackendKind = 'tmux' | 'pty';
+const backendChoices = ['auto', 'tmux', 'pty'] as const;
+export type BackendKind = Exclude<(typeof backendChoices)[number], 'auto'>;
 
 /** Whether `program` is an executable file in a folder of PATH. */
 export const onPath = (program: string, env: NodeJS.ProcessEnv = process.env): boolean =>
@@ -77,7 +77,8 @@ export const onPath = (program: string, env: NodeJS.ProcessEnv = process.env): b
  */
 export const resolveBackend = (flag?: string, env: NodeJS.ProcessEnv = process.env): BackendKind => {
 	const choice = flag || env.CAO_BACKEND || 'auto';
-	if (choice === 'tmux' || choice === 'pty') return choice;
+	if (!(backendChoices as readonly string[]).includes(choice))
+		throw new ValidationError(`unknown backend '${choice}': ${backendChoices.join(', ')}`);
 	if (choice === 'auto') return onPath('tmux', env) ? 'tmux' : 'pty';
-	throw new ValidationError(`unknown backend '${choice}': auto, tmux or pty`);
+	return choice as BackendKind;
 };

@@ -139,3 +139,39 @@ describe.each(backends)('%s backend contract', (kind) => {
 		}
 	});
 });
+
+describe('pty backend screens', () => {
+	it('makes a screen when first read, from the newest output it kept', async () => {
+		const warnings: string[] = [];
+		const backend = createPtyBackend({ warn: (message) => warnings.push(message), tailLimit: 4096 });
+		await backend.start();
+		try {
+			const terminalId = randomBytes(4).toString('hex');
+			const spec: TerminalSpec = {
+				terminalId,
+				session: `cao-${terminalId}`,
+				window: `w-${terminalId}`,
+				// 400 numbered lines (about 10 KB, more than the 4 KB kept), then it waits.
+				command: [
+					process.execPath,
+					'-e',
+					'for (let i = 1; i <= 400; i++) process.stdout.write(`line ${i}\\r\\n`); setInterval(() => {}, 1000);',
+				],
+				workingDirectory: tmpdir(),
+				env: {},
+			};
+			let output = '';
+			await backend.create(spec, { output: (data) => (output += data), exited: () => {} });
+			await waitFor(() => output.includes('line 400'), { what: 'the last line' });
+			const screen = await backend.capture(spec, { history: true });
+			// The newest lines are on it; the first ones were dropped with the oldest output.
+			expect(screen).toMatch(/^line 400$/m);
+			expect(screen).not.toMatch(/^line 1$/m);
+			// Without the scrollback: the visible rows, the end of that same screen.
+			expect(await backend.capture(spec)).toBe(screen.split('\n').slice(-51).join('\n'));
+		} finally {
+			await backend.stop();
+		}
+		expect(warnings).toEqual([]);
+	});
+});
