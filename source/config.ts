@@ -78,7 +78,7 @@ export const onPath = (program: string, env: NodeJS.ProcessEnv = process.env): b
 export const resolveBackend = (flag?: string, env: NodeJS.ProcessEnv = process.env): BackendKind => {
 	const choice = flag || env.CAO_BACKEND || 'auto';
 	if (!(backendChoices as readonly string[]).includes(choice))
-		throw new ValidationError(`unknown backend '${choice}': ${backendChoices.join(', ')}`);
+		throw new ValidationError(`unknown backend '${choice}': auto, tmux or pty`);
 	if (choice === 'auto') return onPath('tmux', env) ? 'tmux' : 'pty';
 	return choice as BackendKind;
 };
