@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 
@@ -454,6 +455,9 @@ export const startFakeModelServer = async (
 	};
 
 	const server = createServer((request, response) => {
+		// A CLI killed mid-stream resets its connection: that ends its turn, not the test run.
+		request.on('error', () => {});
+		response.on('error', () => {});
 		const parts: Buffer[] = [];
 		request.on('data', (part: Buffer) => parts.push(part));
 		request.on('end', () => {
@@ -464,9 +468,12 @@ export const startFakeModelServer = async (
 		});
 	});
 	// HTTPS through a proxy starts with CONNECT: refuse it, so nothing leaves the machine.
-	server.on('connect', (request: IncomingMessage, socket: NodeJS.WritableStream) => {
+	server.on('connect', (request: IncomingMessage, socket: Duplex) => {
+		// The socket is ours once CONNECT came: its reset is nobody else's to handle.
+		socket.on('error', () => {});
 		socket.end('HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n');
 	});
+	server.on('clientError', (_error, socket) => socket.destroy());
 	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
 	const { port } = server.address() as AddressInfo;
 	return {
