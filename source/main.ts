@@ -46,6 +46,7 @@ export const serveEngine = async (options: ServeOptions = {}) => {
 			engine,
 			home: paths.home,
 			socketPath: paths.socket,
+			info: { backend: engine.backend.kind },
 		});
 	} catch (error) {
 		await engine.stop();

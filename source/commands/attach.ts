@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { resolveTmuxSocket } from '../config.js';
+import { requestEngine } from '../api/client.js';
+import { resolvePaths, resolveTmuxSocket } from '../config.js';
 import type { TerminalRef } from '../engine/backends/types.js';
 import { tmuxTarget } from '../engine/backends/tmux-backend.js';
 import { CaoError } from '../errors.js';
@@ -41,6 +42,16 @@ export const attachWindow = async (ref: Pick<TerminalRef, 'session' | 'window'>)
 
 /**
  * `cao-tui attach TERMINAL`: the terminal's tmux window, in this terminal. Reads the database, so
- * it works with no engine running.
+ * it works with no engine running; a terminal of a pty engine lives in that engine's process,
+ * where only its panel can attach.
  */
-export const attach = async (terminalId: string): Promise<void> => attachWindow(readLiveTerminal(terminalId));
+export const attach = async (terminalId: string): Promise<void> => {
+	const record = readLiveTerminal(terminalId);
+	const health = (await requestEngine(resolvePaths().socket, 'GET', '/health').catch(() => undefined)) as
+		{ backend?: string } | undefined;
+	if (health?.backend === 'pty')
+		throw new CaoError(
+			`terminal ${terminalId} runs inside the engine (pty backend): attach from its panel (Enter, then Ctrl-] to come back)`,
+		);
+	await attachWindow(record);
+};

@@ -13,6 +13,10 @@ import { setFlowEnabled } from './flow-service.js';
 
 type Write = (text: string) => void;
 
+/** "0 9 * * * Europe/Berlin": the cron expression and the time zone it is read in. */
+const scheduleText = ({ schedule, timezone }: { schedule: string; timezone?: string | undefined }) =>
+	timezone ? `${schedule} ${timezone}` : schedule;
+
 const when = (at: number | null) =>
 	at === null ? '-' : new Date(at).toISOString().slice(0, 16).replace('T', ' ');
 
@@ -52,8 +56,9 @@ const runNow = async (name: string, write: Write) => {
 		runId = answer.runId;
 		for (const event of early.splice(0)) follow(event);
 		const line = await outcome;
+		// A failure is one line on stderr, with its reason.
+		if (line.startsWith('failed')) throw new CaoError(`flow ${name} ${line}`);
 		write(`${line}\n`);
-		if (line.startsWith('failed')) throw new CaoError(`flow ${name} failed`);
 	} finally {
 		stream.close();
 	}
@@ -92,7 +97,7 @@ export const runFlowCommand = async (args: readonly string[], json: boolean, wri
 				const enabled = previous?.enabled ?? true;
 				const next = enabled ? nextRunAfter(flow, now) : null;
 				flows.add(flow.name, file, next, flow);
-				const schedule = `${flow.schedule}${flow.timezone ? ` ${flow.timezone}` : ''}`;
+				const schedule = scheduleText(flow);
 				const state = enabled ? `next run ${when(next)} UTC` : `disabled (cao-tui flow enable ${flow.name})`;
 				const moved = previous && previous.file !== file ? `; it was ${previous.file}` : '';
 				return write(
@@ -106,11 +111,9 @@ export const runFlowCommand = async (args: readonly string[], json: boolean, wri
 					records.map(async (record) => ({
 						...record,
 						schedule:
-							record.schedule ??
-							(await loadFlow(record.file).then(
-								(flow) => flow.schedule,
-								() => '?',
-							)),
+							record.schedule === null
+								? await loadFlow(record.file).then(scheduleText, () => '?')
+								: scheduleText({ schedule: record.schedule, timezone: record.timezone ?? undefined }),
 					})),
 				);
 				if (json) return write(`${JSON.stringify(withSchedule)}\n`);

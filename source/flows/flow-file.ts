@@ -5,7 +5,7 @@ import { onPath } from '../config.js';
 import { CaoError, oneLine, ValidationError } from '../errors.js';
 import type { ProfileStore } from '../profiles/profile-store.js';
 import { getProvider } from '../providers/registry.js';
-import { type Flow, nextRunAfter, parseFlow } from './flow.js';
+import { type Flow, nextRunAfter, parseFlow, renderPrompt } from './flow.js';
 
 /** Reads and checks a flow file; one line when it cannot be read or is malformed. */
 export const loadFlow = async (file: string): Promise<Flow> => {
@@ -73,6 +73,13 @@ export const checkFlow = async (
 		throw fail('provider', oneLine(error));
 	}
 	const folder = dirname(file);
+	// Placeholders only a script can fill.
+	if (!flow.script)
+		try {
+			renderPrompt(flow.prompt, {});
+		} catch (error) {
+			throw fail('script', `${oneLine(error)} in the prompt, and no script gives it`);
+		}
 	if (flow.script) {
 		const problem = await gateProblem(gateCommand(flow.script, folder).program);
 		if (problem) throw fail('script', problem);

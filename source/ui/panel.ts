@@ -12,7 +12,6 @@ export type PanelOptions = HeadlessOptions;
 // The alternate screen: the panel leaves the shell's screen as it was when it quits.
 const enterAlternateScreen = '\x1b[?1049h\x1b[2J\x1b[H';
 const leaveAlternateScreen = '\x1b[?1049l';
-const clearScreen = '\x1b[2J\x1b[H';
 
 /** Ink draws nothing but its last frame where CI is set; the panel is interactive whatever it says. */
 const forgetCiMarkers = () => {
@@ -92,7 +91,8 @@ export const runPanel = async (options: PanelOptions): Promise<void> => {
 	});
 
 	const mount = () => {
-		process.stdout.write(clearScreen);
+		// Every time: whatever ran while the panel stepped aside (tmux, an agent) may have left it.
+		process.stdout.write(enterAlternateScreen);
 		instance = render(
 			createElement(App, {
 				store,
@@ -106,7 +106,6 @@ export const runPanel = async (options: PanelOptions): Promise<void> => {
 		);
 	};
 
-	process.stdout.write(enterAlternateScreen);
 	mount();
 	const warn = (message: string) => engine.bus.emit('engine.warning', { message, at: Date.now() });
 	await launchAll(engine, specs, options, warn);

@@ -118,6 +118,11 @@ describeEachBackend('client commands of a running engine', (backend) => {
 				workingDirectory: sandbox.home,
 			});
 			expect((await runCli(['output', crewId], env)).stdout).toMatch(/^cao\$/m);
+			// A pty terminal lives in the engine's process: only its panel attaches.
+			if (backend === 'pty')
+				expect((await runCli(['attach', crewId], env)).stderr).toBe(
+					`cao-tui: terminal ${crewId} runs inside the engine (pty backend): attach from its panel (Enter, then Ctrl-] to come back)\n`,
+				);
 			expect(await runCli(['shutdown', '--session', 'crew'], env)).toMatchObject({
 				stdout: 'removed 1 terminal\n',
 			});

@@ -36,7 +36,7 @@ describeEachBackend('cao-tui flow', (backend) => {
 		expect((await runCli(['flow', 'show', 'daily'], env)).stdout).toContain(`# ${file}\n`);
 
 		const list = await runCli(['flow', 'list'], env);
-		expect(list.stdout).toMatch(/^daily\s+0 9 \* \* \*\s+yes\s+-\s+-\s+\d{4}-\d\d-\d\d 09:00$/m);
+		expect(list.stdout).toMatch(/^daily\s+0 9 \* \* \* UTC\s+yes\s+-\s+-\s+\d{4}-\d\d-\d\d 09:00$/m);
 		expect((await runCli(['flow', 'disable', 'daily'], env)).stdout).toBe('disabled flow daily\n');
 		expect(JSON.parse((await runCli(['flow', 'list', '--json'], env)).stdout)).toEqual([
 			expect.objectContaining({ name: 'daily', enabled: false, nextRun: null }),

@@ -26,8 +26,8 @@ const flowCommand = async (home: string, ...args: string[]) => {
 };
 const list = async (home: string) => JSON.parse(await flowCommand(home, 'list', '--json')) as unknown;
 
-const flowText = (fields: string, schedule = '0 9 * * *') =>
-	`---\nname: daily\nschedule: "${schedule}"\ntimezone: UTC\n${fields}---\nReport the day\n`;
+const flowText = (fields: string, schedule = '0 9 * * *', prompt = 'Report the day') =>
+	`---\nname: daily\nschedule: "${schedule}"\ntimezone: UTC\n${fields}---\n${prompt}\n`;
 
 describe('cao-tui flow add', () => {
 	let home: string;
@@ -51,7 +51,7 @@ describe('cao-tui flow add', () => {
 		writeFileSync(join(home, 'plain.sh'), '#!/bin/sh\n');
 		mkdirSync(join(home, 'a-folder'));
 		// Frontmatter fields, the field named, the problem; all of a flow named like the one added.
-		const cases: [string, string, string, string?][] = [
+		const cases: [string, string, string, string?, string?][] = [
 			['agent_profile: nobody\n', 'agent_profile', "no profile 'nobody' (see cao-tui profile list)"],
 			['agent_profile: tester\nprovider: nope\n', 'provider', "unknown provider 'nope' (known: "],
 			['agent_profile: bare\n', 'provider', "profile 'bare' names no provider: give one"],
@@ -69,10 +69,17 @@ describe('cao-tui flow add', () => {
 				'plain.sh is not a folder',
 			],
 			['agent_profile: tester\n', 'schedule', "'0 9 30 2 *' never comes round (no next run)", '0 9 30 2 *'],
+			[
+				'agent_profile: tester\n',
+				'script',
+				'no value for [[who]] in the prompt, and no script gives it',
+				undefined,
+				'Greet [[who]]',
+			],
 		];
-		for (const [index, [fields, field, problem, schedule]] of cases.entries()) {
+		for (const [index, [fields, field, problem, schedule, prompt]] of cases.entries()) {
 			const file = join(home, `case-${index}.md`);
-			writeFileSync(file, flowText(fields, schedule));
+			writeFileSync(file, flowText(fields, schedule, prompt));
 			const error = await flowCommand(home, 'add', file).then(
 				() => undefined,
 				(caught: unknown) => caught,
