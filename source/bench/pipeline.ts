@@ -452,21 +452,51 @@ const processCpuSeconds = async (pid: number): Promise<number> => {
 	return Number(schedstat.split(' ')[0] ?? 0) / 1e9;
 };
 
+const turnPlanOf = (options: Options): TurnPlan => ({
+	rate: options.rate,
+	echoGapMs: options.echoGapMs,
+	spinnerMs,
+	frameMs,
+	replyMs,
+	chunkMs,
+	quietMs,
+});
+
+/** A run's end by failure: anything (the writer gone, an interrupt) rejects `failed`. */
+const runFailure = (signal: AbortSignal) => {
+	let fail: (error: Error) => void = () => {};
+	const failed = new Promise<never>((_resolve, reject) => {
+		fail = reject;
+	});
+	failed.catch(() => {});
+	const onAbort = () => fail(new Error('interrupted'));
+	signal.addEventListener('abort', onAbort);
+	return { failed, fail, dispose: () => signal.removeEventListener('abort', onAbort) };
+};
+
+/** This process's peak RSS, sampled from now until `stop`. */
+const peakRssSampler = () => {
+	let peak = process.memoryUsage().rss;
+	const sample = () => {
+		peak = Math.max(peak, process.memoryUsage().rss);
+	};
+	const timer = setInterval(sample, rssSampleMs);
+	return {
+		peakMB: () => {
+			sample();
+			return peak / 1024 / 1024;
+		},
+		stop: () => clearInterval(timer),
+	};
+};
+
 /**
  * The floor: the same writer and turns into N FIFOs, each read by `cat` into /dev/null. What the
  * kernel and a process that only reads cost for these bytes; the engine's CPU is put against it.
  */
 const runFloor = async (count: number, options: Options, signal: AbortSignal): Promise<RunResult> => {
 	const home = await mkdtemp(join(tmpdir(), 'cb-'));
-	const plan: TurnPlan = {
-		rate: options.rate,
-		echoGapMs: options.echoGapMs,
-		spinnerMs,
-		frameMs,
-		replyMs,
-		chunkMs,
-		quietMs,
-	};
+	const plan = turnPlanOf(options);
 	const targets = Array.from({ length: count }, (_, index) => ({
 		id: `c${index}`,
 		path: join(home, `c${index}.fifo`),
@@ -476,13 +506,7 @@ const runFloor = async (count: number, options: Options, signal: AbortSignal): P
 	const turns = new Map(targets.map(({ id }) => [id, 0]));
 	const timers = new Set<NodeJS.Timeout>();
 	let stopping = false;
-	let failRun: (error: Error) => void = () => {};
-	const failed = new Promise<never>((_resolve, reject) => {
-		failRun = reject;
-	});
-	failed.catch(() => {});
-	const onAbort = () => failRun(new Error('interrupted'));
-	signal.addEventListener('abort', onAbort);
+	const { failed, fail: failRun, dispose: stopWatching } = runFailure(signal);
 	const later = (ms: number, task: () => void) => {
 		const timer = setTimeout(() => {
 			timers.delete(timer);
@@ -538,7 +562,7 @@ const runFloor = async (count: number, options: Options, signal: AbortSignal): P
 		};
 	} finally {
 		stopping = true;
-		signal.removeEventListener('abort', onAbort);
+		stopWatching();
 		for (const timer of timers) clearTimeout(timer);
 		await writer?.close().catch(() => {});
 		for (const cat of cats) cat.kill();
@@ -610,11 +634,8 @@ const runIdle = async (
 		await wait(2000);
 		const before = { cpu: process.cpuUsage(), switches: await contextSwitches(), spawned: subprocesses() };
 		const start = epochNow();
-		let peakRss = process.memoryUsage().rss;
-		const rssTimer = setInterval(() => {
-			peakRss = Math.max(peakRss, process.memoryUsage().rss);
-		}, rssSampleMs);
-		await wait(seconds * 1000).finally(() => clearInterval(rssTimer));
+		const rss = peakRssSampler();
+		await wait(seconds * 1000).finally(() => rss.stop());
 		const wall = (epochNow() - start) / 1000;
 		const cpu = process.cpuUsage(before.cpu);
 		// Reading /proc itself wakes nothing up: it runs in this thread, already awake.
@@ -624,7 +645,7 @@ const runIdle = async (
 			cpuPercent: ((cpu.user + cpu.system) / 1e6 / wall) * 100,
 			wakeupsPerSecond: switches / wall,
 			subprocesses: subprocesses() - before.spawned,
-			peakRssMB: peakRss / 1024 / 1024,
+			peakRssMB: rss.peakMB(),
 		};
 	} finally {
 		await source.close();
@@ -696,24 +717,16 @@ const runOnce = async (
 	options: Options,
 	signal: AbortSignal,
 ): Promise<RunResult> => {
+	if (backend === 'cat') return runFloor(count, options, signal);
 	// Short: a Unix socket's path has room for about 100 bytes.
 	const home = await mkdtemp(join(tmpdir(), 'cb-'));
-	const plan: TurnPlan = {
-		rate: options.rate,
-		echoGapMs: options.echoGapMs,
-		spinnerMs,
-		frameMs,
-		replyMs,
-		chunkMs,
-		quietMs,
-	};
+	const plan = turnPlanOf(options);
 	const nominalTurnMs = turnLengthMs(plan);
 	let warnings = 0;
 	const warn = (message: string) => {
 		warnings++;
 		if (warnings <= 5) process.stderr.write(`warning: ${message}\n`);
 	};
-	if (backend === 'cat') return runFloor(count, options, signal);
 	const source =
 		backend === 'fifo' ? await fifoSource(home, count, warn) : await engineSource(home, count, backend, warn);
 	const { bus, monitor } = source;
@@ -739,13 +752,7 @@ const runOnce = async (
 	const laneById = new Map(lanes.map((lane) => [lane.id, lane]));
 
 	// A failure anywhere (writer gone, abort) ends the run through this promise.
-	let failRun: (error: Error) => void = () => {};
-	const failed = new Promise<never>((_resolve, reject) => {
-		failRun = reject;
-	});
-	failed.catch(() => {});
-	const onAbort = () => failRun(new Error('interrupted'));
-	signal.addEventListener('abort', onAbort);
+	const { failed, fail: failRun, dispose: stopWatching } = runFailure(signal);
 
 	let measuring = false;
 	let measureEnd = 0;
@@ -758,10 +765,7 @@ const runOnce = async (
 	let droppedCompleted = 0;
 	let extra = 0;
 	let writer: Writer | undefined;
-	let peakRss = process.memoryUsage().rss;
-	const rssTimer = setInterval(() => {
-		peakRss = Math.max(peakRss, process.memoryUsage().rss);
-	}, rssSampleMs);
+	const rss = peakRssSampler();
 	const loopDelay = monitorEventLoopDelay({ resolution: 10 });
 	let lanesLeft = count;
 	let onAllDone: () => void = () => {};
@@ -925,8 +929,6 @@ const runOnce = async (
 			withTimeout(writer.report(), 5000, 'waiting for the writer report'),
 			failed,
 		]);
-		peakRss = Math.max(peakRss, process.memoryUsage().rss);
-
 		const cpuSeconds = (cpu.user + cpu.system) / 1e6;
 		const sorted = latencies.sort((a, b) => a - b);
 		const p50 = percentile(sorted, 0.5);
@@ -954,7 +956,7 @@ const runOnce = async (
 			bytesWritten: report.written,
 			bytesRead,
 			writerDroppedBytes: report.dropped + report.backlog,
-			peakRssMB: peakRss / 1024 / 1024,
+			peakRssMB: rss.peakMB(),
 			writerCpuPercent: (report.cpuMs / report.wallMs) * 100,
 			writerLagP99Ms: report.lagP99Ms,
 			writerStalls: report.stalls,
@@ -965,9 +967,9 @@ const runOnce = async (
 			floorRatio: null,
 		};
 	} finally {
-		signal.removeEventListener('abort', onAbort);
+		stopWatching();
 		measuring = false;
-		clearInterval(rssTimer);
+		rss.stop();
 		loopDelay.disable();
 		for (const lane of lanes) if (lane.timer) clearTimeout(lane.timer);
 		// The writer goes first, so nothing writes into a FIFO whose reader has gone.

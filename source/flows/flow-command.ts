@@ -4,12 +4,12 @@ import { followEvents, requestEngine } from '../api/client.js';
 import { resolvePaths } from '../config.js';
 import { openDatabase } from '../engine/store/database.js';
 import { createFlowRepository, type FlowRecord } from '../engine/store/flow-repository.js';
-import { CaoError, NotFoundError } from '../errors.js';
+import { CaoError } from '../errors.js';
 import { formatTable } from '../commands/table.js';
 import { createProfileStore } from '../profiles/profile-store.js';
 import { nextRunAfter } from './flow.js';
 import { checkFlow, loadFlow } from './flow-file.js';
-import { setFlowEnabled } from './flow-service.js';
+import { flowNamed, setFlowEnabled } from './flow-service.js';
 
 type Write = (text: string) => void;
 
@@ -79,9 +79,7 @@ export const runFlowCommand = async (args: readonly string[], json: boolean, wri
 	const flows = createFlowRepository(db);
 	const existing = (name: string | undefined): FlowRecord => {
 		if (!name) throw new CaoError(`flow ${action} needs a name: cao-tui flow ${action} NAME`);
-		const record = flows.get(name);
-		if (!record) throw new NotFoundError(`no flow '${name}' (see cao-tui flow list)`);
-		return record;
+		return flowNamed(flows, name);
 	};
 	try {
 		switch (action) {

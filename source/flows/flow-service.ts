@@ -103,6 +103,13 @@ const runGate = (script: string, folder: string, timeoutMs: number): Promise<Gat
 		});
 	});
 
+/** The flow called `name`; one line when there is none. */
+export const flowNamed = (flows: FlowRepository, name: string): FlowRecord => {
+	const record = flows.get(name);
+	if (!record) throw new NotFoundError(`no flow '${name}' (see cao-tui flow list)`);
+	return record;
+};
+
 /** Enables a flow (its next run counted from now) or disables it, in the store; the next run. */
 export const setFlowEnabled = async (
 	flows: FlowRepository,
@@ -250,11 +257,7 @@ export const createFlowService = (options: FlowServiceOptions) => {
 		timer = setTimeout(tick, Math.max(0, next - now()));
 	};
 
-	const existing = (name: string): FlowRecord => {
-		const record = flows.get(name);
-		if (!record) throw new NotFoundError(`no flow '${name}' (see cao-tui flow list)`);
-		return record;
-	};
+	const existing = (name: string) => flowNamed(flows, name);
 
 	/**
 	 * Starts a run now and returns its id: an unknown flow throws here, the run's outcome comes as
@@ -270,10 +273,6 @@ export const createFlowService = (options: FlowServiceOptions) => {
 	return {
 		run,
 		startRun,
-		/** `startRun` for callers that do not follow the run (the panel). */
-		runNow(name: string): void {
-			startRun(name);
-		},
 		/** Enables or disables a flow; the schedule takes it into account at once. */
 		async setEnabled(name: string, enable: boolean): Promise<number | null> {
 			const next = await setFlowEnabled(flows, existing(name), enable, now());

@@ -34,7 +34,9 @@ export const panelActions = (
 		engine.inbox.send('user', receiverId, text);
 	},
 	kill: (id) => engine.terminals.remove(id),
-	runFlow: async (name) => engine.flows.runNow(name),
+	runFlow: async (name) => {
+		engine.flows.startRun(name);
+	},
 	setFlowEnabled: async (name, enabled) => {
 		await engine.flows.setEnabled(name, enabled);
 		store.reloadFlows();

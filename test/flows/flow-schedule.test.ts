@@ -5,9 +5,13 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createEventBus, type EventBus } from '../../source/engine/bus.js';
 import { terminalTopic } from '../../source/engine/events.js';
 import { type Db, openDatabase } from '../../source/engine/store/database.js';
-import { createFlowRepository } from '../../source/engine/store/flow-repository.js';
+import { createFlowRepository, type FlowRepository } from '../../source/engine/store/flow-repository.js';
 import { nextRunAfter } from '../../source/flows/flow.js';
-import { createFlowService, type FlowTerminals } from '../../source/flows/flow-service.js';
+import {
+	createFlowService,
+	type FlowServiceOptions,
+	type FlowTerminals,
+} from '../../source/flows/flow-service.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 /** The scheduler on an injected clock, a real SQLite file and terminals the test stands in for. */
@@ -143,20 +147,34 @@ describe('flow schedule at engine start', () => {
 		});
 		return { bus, results: (flow: string) => results.get(flow) ?? [] };
 	};
+	/**
+	 * A service on an injected clock (`clock.now`, set by the test) whose runs complete at once,
+	 * ticking every 10 ms, recording each flow's results.
+	 */
+	const clockedService = (
+		repository: FlowRepository,
+		start: number,
+		extra: Partial<FlowServiceOptions> = {},
+	) => {
+		const { bus, results } = recordingBus();
+		const clock = { now: start };
+		const service = createFlowService({
+			bus,
+			flows: repository,
+			terminals: completing(bus),
+			now: () => clock.now,
+			tickMs: 10,
+			...extra,
+		});
+		return { service, results, clock };
+	};
 
 	it('follows a schedule edited in the file from the run that reads it', async () => {
 		const repository = createFlowRepository(db);
 		const file = flowFile('edited', false);
 		repository.add('edited', file, at('2026-11-24T12:00:00Z'), hourly);
 		writeFileSync(file, readFileSync(file, 'utf8').replace('"0 * * * *"', '"30 * * * *"'));
-		const { bus } = recordingBus();
-		const clock = at('2026-11-24T11:40:00Z');
-		const service = createFlowService({
-			bus,
-			flows: repository,
-			terminals: completing(bus),
-			now: () => clock,
-		});
+		const { service } = clockedService(repository, at('2026-11-24T11:40:00Z'));
 		await service.run('edited');
 		expect(repository.get('edited')).toMatchObject({
 			schedule: '30 * * * *',
@@ -169,26 +187,18 @@ describe('flow schedule at engine start', () => {
 		const repository = createFlowRepository(db);
 		const file = flowFile('hourly', false);
 		repository.add('hourly', file, at('2026-11-24T12:00:00Z'), hourly);
-		const { bus, results } = recordingBus();
-		let clock = at('2026-11-24T11:30:00Z');
-		const service = createFlowService({
-			bus,
-			flows: repository,
-			terminals: completing(bus),
-			now: () => clock,
-			tickMs: 10,
-		});
+		const { service, results, clock } = clockedService(repository, at('2026-11-24T11:30:00Z'));
 		await service.start();
 		try {
 			renameSync(file, `${file}.away`);
-			clock = at('2026-11-24T12:00:00Z');
+			clock.now = at('2026-11-24T12:00:00Z');
 			await waitFor(() => results('hourly').includes('failed'), { what: 'the failed run' });
 			const failed = repository.get('hourly');
 			expect(failed?.lastDetail).toBe(`cannot read ${file} (ENOENT)`);
 			expect(failed?.nextRun).toBe(at('2026-11-24T13:00:00Z'));
 
 			renameSync(`${file}.away`, file);
-			clock = at('2026-11-24T13:00:00Z');
+			clock.now = at('2026-11-24T13:00:00Z');
 			await waitFor(() => repository.get('hourly')?.lastResult === 'completed', { what: 'the next run' });
 			await waitFor(() => repository.get('hourly')?.nextRun === at('2026-11-24T14:00:00Z'), {
 				what: 'the run after',
@@ -204,13 +214,7 @@ describe('flow schedule at engine start', () => {
 		const file = flowFile('kept', false);
 		repository.add('kept', file, at('2026-11-24T12:00:00Z'), hourly);
 		renameSync(file, `${file}.away`);
-		const clock = at('2026-11-24T12:10:00Z');
-		const service = createFlowService({
-			bus: recordingBus().bus,
-			flows: repository,
-			terminals,
-			now: () => clock,
-		});
+		const { service } = clockedService(repository, at('2026-11-24T12:10:00Z'));
 		await service.start();
 		service.stop();
 		expect(repository.get('kept')).toMatchObject({
@@ -225,14 +229,7 @@ describe('flow schedule at engine start', () => {
 		repository.add('lost', file, at('2026-11-24T12:00:00Z'), hourly);
 		db.prepare("UPDATE flows SET schedule = NULL, timezone = NULL WHERE name = 'lost'").run();
 		renameSync(file, `${file}.away`);
-		const { bus, results } = recordingBus();
-		let clock = at('2026-11-24T12:10:00Z');
-		const service = createFlowService({
-			bus,
-			flows: repository,
-			terminals: completing(bus),
-			now: () => clock,
-			tickMs: 10,
+		const { service, results, clock } = clockedService(repository, at('2026-11-24T12:10:00Z'), {
 			retryMs: 15 * 60_000,
 		});
 		await service.start();
@@ -243,7 +240,7 @@ describe('flow schedule at engine start', () => {
 				nextRun: at('2026-11-24T12:25:00Z'),
 			});
 			renameSync(`${file}.away`, file);
-			clock = at('2026-11-24T12:25:00Z');
+			clock.now = at('2026-11-24T12:25:00Z');
 			await waitFor(() => repository.get('lost')?.lastResult === 'completed', { what: 'the retried run' });
 			// Read again, the file gives the schedule back.
 			await waitFor(() => repository.get('lost')?.nextRun === at('2026-11-24T13:00:00Z'), {
@@ -271,28 +268,20 @@ describe('flow schedule at engine start', () => {
 			schedule: '30 * * * *',
 			timezone: 'UTC',
 		});
-		const { bus, results } = recordingBus();
-		let clock = start;
-		const service = createFlowService({
-			bus,
-			flows: repository,
-			terminals: completing(bus),
-			now: () => clock,
-			tickMs: 10,
-		});
+		const { service, results, clock } = clockedService(repository, start);
 		await service.start();
 		const completed = (flow: string) => results(flow).filter((result) => result === 'completed').length;
 		try {
 			// 02:30 CEST (UTC+2), the first time.
-			clock = at('2026-10-25T00:30:00Z');
+			clock.now = at('2026-10-25T00:30:00Z');
 			await waitFor(() => completed('night') === 1 && completed('witness') === 1, { what: 'the 02:30 runs' });
 			// 02:30 CET (UTC+1), the same wall-clock time an hour later: not again.
-			clock = at('2026-10-25T01:30:00Z');
+			clock.now = at('2026-10-25T01:30:00Z');
 			await waitFor(() => completed('witness') === 2, { what: 'the witness at 01:30 UTC' });
 			expect(completed('night')).toBe(1);
 			expect(repository.get('night')?.nextRun).toBe(at('2026-10-26T01:30:00Z'));
 			// The next night, at 02:30 CET.
-			clock = at('2026-10-26T01:30:00Z');
+			clock.now = at('2026-10-26T01:30:00Z');
 			await waitFor(() => completed('night') === 2, { what: 'the next night' });
 		} finally {
 			service.stop();
