@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Engine } from '../engine/engine.js';
+import { messageStatuses } from '../engine/store/inbox-repository.js';
 import { NotFoundError, ValidationError } from '../errors.js';
 import { describeIssue } from '../frontmatter.js';
 
@@ -34,7 +35,7 @@ const message = z.strictObject({
 	receiverId: z.string().min(1),
 	message: z.string(),
 });
-const inboxStatus = z.enum(['pending', 'delivered', 'failed']);
+const inboxStatus = z.enum(messageStatuses);
 
 /** The request body as `schema` wants it, or one line saying which field is wrong. */
 const parse = <T>(schema: z.ZodType<T>, body: unknown): T => {

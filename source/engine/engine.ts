@@ -124,7 +124,10 @@ export const createEngine = (options: EngineOptions) => {
 			statusOf: (id) => (terminalService.isStarting(id) ? 'unknown' : terminalService.statusOf(id)),
 			acceptsInputWhileProcessing: (id) =>
 				providers.get(terminalService.get(id).provider).input.acceptsInputWhileProcessing,
-			deliver: (id, text) => terminalService.sendInput(id, text),
+			stage: (id, text) => terminalService.stageInput(id, text),
+			submit: (id, from) => terminalService.submitStaged(id, from),
+			staged: () => terminalService.stagedInputs(),
+			dropStaged: (id) => terminalService.dropStaged(id),
 		},
 	});
 
@@ -147,6 +150,7 @@ export const createEngine = (options: EngineOptions) => {
 			logWriter.start();
 			await terminalService.adoptAll();
 			await terminalService.sweepLinks();
+			await inboxService.recover();
 			inboxService.start();
 			await flowService.start();
 			started = true;

@@ -64,6 +64,8 @@ export const createPtyBackend = (options: PtyBackendOptions): TerminalBackend =>
 	const tailLimit = options.tailLimit ?? 64 * 1024;
 	const killGraceMs = options.killGraceMs ?? 3000;
 	const live = new Map<string, Entry>();
+	/** Inbox deliveries begun: the text until it is pasted. */
+	const staged = new Map<string, { text: string | undefined }>();
 	let pty: PtyModule | undefined;
 	let xterm: XtermModule | undefined;
 
@@ -153,6 +155,18 @@ export const createPtyBackend = (options: PtyBackendOptions): TerminalBackend =>
 		clearTimeout(timer);
 	};
 
+	const paste = async (ref: TerminalRef, text: string) => {
+		const entry = entryOf(ref);
+		await entry.drawn;
+		// As tmux's paste-buffer -p: bracketed only when the program asked for it.
+		const bracketed = entry.screen ? entry.screen.modes.bracketedPasteMode : entry.bracketed;
+		entry.pty.write(bracketed ? `\x1b[200~${text}\x1b[201~` : text);
+	};
+
+	const sendKeys = async (ref: TerminalRef, keys: readonly string[]) => {
+		entryOf(ref).pty.write(keys.map(keyBytes).join(''));
+	};
+
 	return {
 		kind: 'pty',
 		description: 'pty (terminals end with the engine)',
@@ -215,6 +229,7 @@ export const createPtyBackend = (options: PtyBackendOptions): TerminalBackend =>
 			child.onExit(({ exitCode, signal }) => {
 				entry.coalescer.end();
 				live.delete(spec.terminalId);
+				staged.delete(spec.terminalId);
 				entry.viewers.clear();
 				exit();
 				entry.sink?.exited(exitReason(exitCode, signal));
@@ -227,17 +242,34 @@ export const createPtyBackend = (options: PtyBackendOptions): TerminalBackend =>
 			return false;
 		},
 
-		async paste(ref, text) {
-			const entry = entryOf(ref);
-			await entry.drawn;
-			// As tmux's paste-buffer -p: bracketed only when the program asked for it.
-			const bracketed = entry.screen ? entry.screen.modes.bracketedPasteMode : entry.bracketed;
-			entry.pty.write(bracketed ? `\x1b[200~${text}\x1b[201~` : text);
+		paste,
+		sendKeys,
+
+		// Staged deliveries end with the engine, as its terminals do: memory is enough.
+		async stage(ref, text) {
+			entryOf(ref);
+			staged.set(ref.terminalId, { text });
 		},
 
-		async sendKeys(ref, keys) {
-			const entry = entryOf(ref);
-			entry.pty.write(keys.map(keyBytes).join(''));
+		async pasteStaged(ref) {
+			const delivery = staged.get(ref.terminalId);
+			if (delivery?.text === undefined)
+				throw new CaoError(`nothing is staged for terminal ${ref.terminalId}`);
+			await paste(ref, delivery.text);
+			delivery.text = undefined;
+		},
+
+		async submitStaged(ref, keys) {
+			await sendKeys(ref, keys);
+			staged.delete(ref.terminalId);
+		},
+
+		async staged() {
+			return new Map([...staged].map(([id, { text }]) => [id, text === undefined ? 'pasted' : 'staged']));
+		},
+
+		async dropStaged(ref) {
+			staged.delete(ref.terminalId);
 		},
 
 		async capture(ref, captureOptions = {}) {

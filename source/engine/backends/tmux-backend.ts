@@ -7,9 +7,22 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { oneLine, ValidationError } from '../../errors.js';
 import { type FifoReader, makeFifo, openFifoReader } from '../fifo/fifo-reader.js';
 import { commandSeparator, type TmuxArg, TmuxError, type TmuxRunner } from './tmux.js';
-import { keyNamePattern, type TerminalBackend, type TerminalRef, type TerminalSink } from './types.js';
+import {
+	keyNamePattern,
+	type StagedStep,
+	type TerminalBackend,
+	type TerminalRef,
+	type TerminalSink,
+} from './types.js';
 
-type Attached = { ref: TerminalRef; windowId: string; reader: FifoReader; sink: TerminalSink };
+type Attached = {
+	ref: TerminalRef;
+	windowId: string;
+	reader: FifoReader;
+	sink: TerminalSink;
+	/** Armed by input: fires when no output followed it (see `watchForOutput`). */
+	watch?: NodeJS.Timeout;
+};
 
 export type TmuxBackendOptions = {
 	tmux: TmuxRunner;
@@ -19,6 +32,8 @@ export type TmuxBackendOptions = {
 	warn: (message: string) => void;
 	/** Window size for new sessions; agents render to it while nobody is attached. */
 	size?: { columns: number; rows: number };
+	/** How long input may go without output (an echo at least) before the pipe is checked. */
+	pipeCheckMs?: number;
 };
 
 const isAlive = (pid: number): boolean => {
@@ -65,6 +80,20 @@ const endProcessGroup = async (pid: number, graceMs = 2000) => {
 };
 
 /** `=name` asks tmux for an exact match rather than a prefix or pattern. */
+/** An inbox delivery's buffers: "cao-inbox-ID" (the text) and "cao-inbox-ID-submit" (the marker). */
+const stagedBuffers = (terminalId: string) => ({
+	text: `cao-inbox-${terminalId}`,
+	marker: `cao-inbox-${terminalId}-submit`,
+});
+// "cao-inbox-3f9a1c2e" or "cao-inbox-3f9a1c2e-submit", as list-buffers names them.
+const stagedBufferPattern = /^cao-inbox-([A-Za-z0-9_-]+?)(-submit)?$/;
+
+const checkKeyNames = (keys: readonly string[]) => {
+	for (const key of keys) {
+		if (!keyNamePattern.test(key)) throw new ValidationError(`invalid key name '${key}'`);
+	}
+};
+
 export const tmuxTarget = (ref: Pick<TerminalRef, 'session' | 'window'>) => `=${ref.session}:=${ref.window}`;
 
 /** tmux expands formats (`#{…}`, and `#(…)`, which runs a shell command) in many arguments. */
@@ -76,6 +105,7 @@ const pipeCommand = (fifo: string) => `exec cat >> '${tmuxLiteral(fifo.replaceAl
 export const createTmuxBackend = (options: TmuxBackendOptions): TerminalBackend => {
 	const { tmux, fifoDir, warn } = options;
 	const size = options.size ?? { columns: 200, rows: 50 };
+	const pipeCheckMs = options.pipeCheckMs ?? 5000;
 	const attached = new Map<string, Attached>();
 	// The pid lets a later engine tell a dead engine's leftovers from a live one's.
 	const channel = `cao-exit-${process.pid}-${randomBytes(3).toString('hex')}`;
@@ -93,8 +123,61 @@ export const createTmuxBackend = (options: TmuxBackendOptions): TerminalBackend 
 		const entry = attached.get(terminalId);
 		if (!entry) return undefined;
 		attached.delete(terminalId);
+		clearTimeout(entry.watch);
 		entry.reader.stop();
 		return entry;
+	};
+
+	const captureScreen = (target: string, history = false) =>
+		tmux.run(['capture-pane', '-p', '-J', ...(history ? ['-S', '-'] : []), '-t', target]);
+
+	/**
+	 * Pipe liveness. A pane's pipe can close under us (its `cat` killed, a user's pipe-pane) or
+	 * stall; the pane then draws and nothing reaches the FIFO. One tmux call tells whether the pipe
+	 * is open and when the pane last drew; a closed or stalled pipe is opened again and the
+	 * terminal judged from its screen. It runs only when something points at trouble: the FIFO's
+	 * writer went away, or input got no output at all.
+	 */
+	const checkPipe = async (entry: Attached, writerGone = false): Promise<void> => {
+		let state: string;
+		try {
+			state = await tmux.run([
+				'display-message',
+				'-p',
+				'-t',
+				entry.windowId,
+				'#{pane_dead} #{pane_pipe} #{window_activity}',
+			]);
+		} catch {
+			return; // The window is gone: the exit hook reports it.
+		}
+		if (stopping || attached.get(entry.ref.terminalId) !== entry) return;
+		const [dead, pipe, activity] = state.trim().split(' ');
+		if (dead === '1') return;
+		// window_activity is in whole seconds: only a later second than our newest byte counts.
+		const stalled = Number(activity) > Math.floor(entry.reader.lastReadAt / 1000);
+		// The writer's end is final even where tmux has not seen it yet (pane_pipe still 1).
+		if (pipe === '1' && !stalled && !writerGone) return;
+		try {
+			await tmux.run(['pipe-pane', '-t', entry.windowId, pipeCommand(entry.reader.path)]);
+			entry.sink.resumed(await captureScreen(entry.windowId));
+		} catch (error) {
+			warn(`terminal ${entry.ref.terminalId}: its output pipe could not be opened again: ${oneLine(error)}`);
+		}
+	};
+
+	/** Input was sent: some output (its echo) is due; none within `pipeCheckMs` checks the pipe. */
+	const watchForOutput = (terminalId: string) => {
+		const entry = attached.get(terminalId);
+		if (!entry) return;
+		// From the newest input: output since an older one says nothing of this one.
+		clearTimeout(entry.watch);
+		const bytes = entry.reader.bytes;
+		entry.watch = setTimeout(() => {
+			entry.watch = undefined;
+			if (entry.reader.bytes === bytes) void checkPipe(entry);
+		}, pipeCheckMs);
+		entry.watch.unref();
 	};
 
 	/** Which of our windows are gone? Returns whether the server still runs. */
@@ -228,6 +311,10 @@ export const createTmuxBackend = (options: TmuxBackendOptions): TerminalBackend 
 			path: fifo,
 			onData: (text) => sink.output(text),
 			onError: (error) => warn(`terminal ${terminalId}: ${error.message}`),
+			onWriterGone: () => {
+				const entry = attached.get(terminalId);
+				if (entry) void checkPipe(entry, true);
+			},
 		});
 		return { fifo, reader };
 	};
@@ -378,19 +465,85 @@ export const createTmuxBackend = (options: TmuxBackendOptions): TerminalBackend 
 				],
 				{ input: text },
 			);
+			watchForOutput(ref.terminalId);
+		},
+
+		// A staged delivery lives in the tmux server, so it outlives a killed engine: the text in
+		// one buffer until paste-buffer -d drops it, a marker in another until the keys are sent
+		// (by the same tmux call). Which buffers remain says which step comes next.
+		async stage(ref, text) {
+			const { text: textBuffer, marker } = stagedBuffers(ref.terminalId);
+			await tmux.run(
+				['load-buffer', '-b', textBuffer, '-', commandSeparator, 'set-buffer', '-b', marker, 'submit'],
+				{ input: text },
+			);
+		},
+
+		async pasteStaged(ref) {
+			await tmux.run([
+				'paste-buffer',
+				'-p',
+				'-d',
+				'-b',
+				stagedBuffers(ref.terminalId).text,
+				'-t',
+				tmuxTarget(ref),
+			]);
+		},
+
+		async submitStaged(ref, keys) {
+			checkKeyNames(keys);
+			const { marker } = stagedBuffers(ref.terminalId);
+			await tmux.run([
+				'send-keys',
+				'-t',
+				tmuxTarget(ref),
+				...keys,
+				commandSeparator,
+				'delete-buffer',
+				'-b',
+				marker,
+			]);
+			watchForOutput(ref.terminalId);
+		},
+
+		async staged() {
+			let names: string[];
+			try {
+				names = (await tmux.run(['list-buffers', '-F', '#{buffer_name}'])).split('\n');
+			} catch (error) {
+				if (error instanceof TmuxError && error.kind === 'no-server') return new Map();
+				throw error;
+			}
+			const steps = new Map<string, StagedStep>();
+			for (const name of names) {
+				const found = stagedBufferPattern.exec(name);
+				if (!found?.[1]) continue;
+				// The text buffer wins: until it is pasted, nothing was.
+				if (!found[2]) steps.set(found[1], 'staged');
+				else if (!steps.has(found[1])) steps.set(found[1], 'pasted');
+			}
+			return steps;
+		},
+
+		async dropStaged(ref) {
+			const { text, marker } = stagedBuffers(ref.terminalId);
+			// One call each: tmux stops a command list at the first buffer that is not there.
+			for (const buffer of [text, marker])
+				await tmux.run(['delete-buffer', '-b', buffer]).catch((error: unknown) => {
+					if (!(error instanceof TmuxError)) throw error;
+				});
 		},
 
 		async sendKeys(ref, keys) {
-			for (const key of keys) {
-				if (!keyNamePattern.test(key)) throw new ValidationError(`invalid key name '${key}'`);
-			}
+			checkKeyNames(keys);
 			await tmux.run(['send-keys', '-t', tmuxTarget(ref), ...keys]);
+			watchForOutput(ref.terminalId);
 		},
 
 		async capture(ref, captureOptions = {}) {
 			// -J joins wrapped lines so a long reply line comes back whole.
-			const history = captureOptions.history ? ['-S', '-'] : [];
-			return tmux.run(['capture-pane', '-p', '-J', ...history, '-t', tmuxTarget(ref)]);
+			return captureScreen(tmuxTarget(ref), captureOptions.history);
 		},
 
 		async destroy(ref) {

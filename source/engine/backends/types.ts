@@ -17,12 +17,20 @@ export type AttachIo = {
 	detachKey: string;
 };
 
+/** How far a staged delivery got: its text waits (`staged`), or waits to be submitted (`pasted`). */
+export type StagedStep = 'staged' | 'pasted';
+
 /** What a backend reports about one terminal. */
 export type TerminalSink = {
 	/** Decoded output, coalesced (~50 ms, at most 64 KB). */
 	output(data: string): void;
 	/** The agent's process or window went away. */
 	exited(reason: string): void;
+	/**
+	 * Output was lost: the terminal's pipe had closed and was opened again. `screen` is the
+	 * screen as it is now, to judge the terminal from.
+	 */
+	resumed(screen: string): void;
 };
 
 /**
@@ -43,6 +51,18 @@ export type TerminalBackend = {
 	adopt(ref: TerminalRef, sink: TerminalSink): Promise<boolean>;
 	/** Input as a bracketed paste, without submitting it. */
 	paste(ref: TerminalRef, text: string): Promise<void>;
+	/**
+	 * Input in steps a restarted engine can resume, for the inbox: `stage` keeps the text where
+	 * the terminal lives, `pasteStaged` pastes it, `submitStaged` sends the keys that submit it.
+	 * No step is ever done twice: `staged` tells how far each delivery got.
+	 */
+	stage(ref: TerminalRef, text: string): Promise<void>;
+	pasteStaged(ref: TerminalRef): Promise<void>;
+	submitStaged(ref: TerminalRef, keys: readonly string[]): Promise<void>;
+	/** Deliveries begun and not ended, by terminal id: `staged` (nothing pasted) or `pasted`. */
+	staged(): Promise<Map<string, StagedStep>>;
+	/** Forgets a staged delivery (its messages were never marked as being sent). */
+	dropStaged(ref: TerminalRef): Promise<void>;
 	/** tmux key names: `Enter`, `Escape`, `C-c`, `Up` … */
 	sendKeys(ref: TerminalRef, keys: readonly string[]): Promise<void>;
 	/** The rendered screen; with `history`, the scrollback too. */

@@ -13,6 +13,8 @@ export type FifoReader = {
 	readonly path: string;
 	/** Bytes received so far. */
 	readonly bytes: number;
+	/** When the newest bytes came (ms since the epoch); when the reader opened, before any. */
+	readonly lastReadAt: number;
 	/** Delivers what was read but not yet delivered, then closes both ends and unlinks the FIFO. */
 	stop(): void;
 };
@@ -22,6 +24,12 @@ export type FifoReaderOptions = {
 	/** Receives coalesced text: at most `maxEventBytes` bytes, never half a UTF-8 character. */
 	onData: (text: string) => void;
 	onError?: (error: Error) => void;
+	/**
+	 * The writer went away after writing (tmux's pipe-pane closed). With this set, the reader
+	 * holds its own write side only until the first byte, so that the writer's end shows as EOF;
+	 * it then opens the FIFO again, ready for a new writer, and calls this.
+	 */
+	onWriterGone?: () => void;
 	coalesceMs?: number;
 };
 
@@ -34,42 +42,69 @@ export const makeFifo = async (path: string): Promise<void> => {
  * Reads a named FIFO as a pipe handle: the read side is opened O_NONBLOCK and handed to libuv as a
  * stream, so it is polled by the event loop and never occupies a thread-pool thread (blocking
  * `fs.read` calls on four FIFOs would starve every other fs call, the database and DNS). A
- * write-side fd stays open so the reader never sees EOF when one writer (tmux's pipe-pane) goes
- * and another comes.
+ * write-side fd is held open so that the reader does not see EOF before a writer (tmux's
+ * pipe-pane) has come, or, without `onWriterGone`, ever.
  */
 export const openFifoReader = (options: FifoReaderOptions): FifoReader => {
-	const { path, onData } = options;
+	const { path, onWriterGone } = options;
 	const window = options.coalesceMs ?? coalesceMs;
-	const readFd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
-	let keepAliveFd: number | undefined;
-	try {
-		keepAliveFd = openSync(path, constants.O_WRONLY | constants.O_NONBLOCK);
-	} catch (error) {
-		closeSync(readFd);
-		throw error;
-	}
-	const socket = new Socket({ fd: readFd, readable: true, writable: false });
-	const coalescer = createOutputCoalescer(onData, window);
+	const coalescer = createOutputCoalescer(options.onData, window);
 	let received = 0;
+	let lastReadAt = Date.now();
 	let stopped = false;
+	let keepAliveFd: number | undefined;
+	let socket: Socket;
 
-	socket.on('data', (chunk: Buffer) => {
-		received += chunk.length;
-		coalescer.push(chunk);
-	});
-	socket.on('error', (error) => options.onError?.(error));
+	const dropKeepAlive = () => {
+		if (keepAliveFd !== undefined) closeSync(keepAliveFd);
+		keepAliveFd = undefined;
+	};
+
+	const open = () => {
+		const readFd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+		try {
+			keepAliveFd = openSync(path, constants.O_WRONLY | constants.O_NONBLOCK);
+		} catch (error) {
+			closeSync(readFd);
+			throw error;
+		}
+		socket = new Socket({ fd: readFd, readable: true, writable: false });
+		socket.on('data', (chunk: Buffer) => {
+			received += chunk.length;
+			lastReadAt = Date.now();
+			coalescer.push(chunk);
+			// A byte came, so a writer is there: from now on its end is our EOF.
+			if (onWriterGone) dropKeepAlive();
+		});
+		socket.on('end', () => {
+			if (stopped || !onWriterGone) return;
+			socket.destroy();
+			try {
+				open();
+			} catch (error) {
+				options.onError?.(error as Error);
+				return;
+			}
+			onWriterGone();
+		});
+		socket.on('error', (error) => options.onError?.(error));
+	};
+	open();
 
 	return {
 		path,
 		get bytes() {
 			return received;
 		},
+		get lastReadAt() {
+			return lastReadAt;
+		},
 		stop() {
 			if (stopped) return;
 			stopped = true;
 			coalescer.end();
 			socket.destroy();
-			if (keepAliveFd !== undefined) closeSync(keepAliveFd);
+			dropKeepAlive();
 			try {
 				unlinkSync(path);
 			} catch {

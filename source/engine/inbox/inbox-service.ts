@@ -1,6 +1,8 @@
 import { oneLine, TerminalNotFoundError, ValidationError } from '../../errors.js';
 import type { EventBus } from '../bus.js';
 import { inboxTopic } from '../events.js';
+import type { StagedStep } from '../backends/types.js';
+import { crashPoint } from '../crash-points.js';
 import type { TerminalStatus } from '../status/statuses.js';
 import type { InboxMessage, InboxRepository } from '../store/inbox-repository.js';
 
@@ -10,8 +12,14 @@ export type InboxReceivers = {
 	statusOf(terminalId: string): TerminalStatus | undefined;
 	/** Whether the receiver's CLI queues input typed while it works. */
 	acceptsInputWhileProcessing(terminalId: string): boolean;
-	/** Pastes the text and submits it, as input. */
-	deliver(terminalId: string, text: string): Promise<void>;
+	/** Keeps the text where the terminal lives, ready to paste (see TerminalBackend.stage). */
+	stage(terminalId: string, text: string): Promise<void>;
+	/** Pastes what is staged (unless `from` says it was) and submits it. */
+	submit(terminalId: string, from?: StagedStep): Promise<void>;
+	/** Deliveries begun and not ended, by receiver: how far each got. */
+	staged(): Promise<Map<string, StagedStep>>;
+	/** Forgets a staged delivery whose messages were never marked as being sent. */
+	dropStaged(terminalId: string): Promise<void>;
 };
 
 export type InboxServiceOptions = {
@@ -54,9 +62,13 @@ const nextBatch = (pending: readonly InboxMessage[]): InboxMessage[] => {
 
 /**
  * Messages between agents, delivered only when the receiver can take them: at its idle or
- * completed status, oldest first. A batch is marked delivered (one transaction) before it is
- * pasted, and deliveries to one receiver run one after another, so the paste's own screen change
- * (which may read as idle again) never delivers a message twice.
+ * completed status, oldest first. Deliveries to one receiver run one after another.
+ *
+ * A delivery is resumable, so that `kill -9` at any moment neither loses nor repeats a message:
+ * the batch's text is staged in the terminal's server, the messages are marked `sending` (one
+ * transaction), the text is pasted and submitted, and they are marked `delivered`. At start,
+ * `recover` finishes each delivery from the step the server says it reached. Being `sending`,
+ * the messages are not offered again by the paste's own screen change (which may read as idle).
  */
 export const createInboxService = (options: InboxServiceOptions) => {
 	const { bus, inbox, receivers } = options;
@@ -67,24 +79,20 @@ export const createInboxService = (options: InboxServiceOptions) => {
 	let sweeper: NodeJS.Timeout | undefined;
 	let unsubscribe: (() => void) | undefined;
 
-	const deliverNext = async (receiverId: string): Promise<void> => {
-		const status = receivers.statusOf(receiverId);
-		if (status === undefined) return;
-		const eager =
-			options.eager === true && status === 'processing' && receivers.acceptsInputWhileProcessing(receiverId);
-		if (!readyToTake.has(status) && !eager) return;
-		const batch = nextBatch(inbox.list(receiverId, 'pending'));
-		const ids = inbox.markDelivered(
-			batch.map((message) => message.id),
-			now(),
-		);
-		const sent = batch.filter((message) => ids.includes(message.id));
-		const [first] = sent;
+	/** Submits a delivery begun (from the step it reached) and records how it ended. */
+	const finish = async (
+		receiverId: string,
+		batch: readonly InboxMessage[],
+		from: StagedStep | 'submitted',
+	) => {
+		const [first] = batch;
 		if (!first) return;
+		const ids = batch.map((message) => message.id);
 		const event = { messageIds: ids, senderId: first.senderId, receiverId };
-		const text = `${sent.map((message) => message.body).join('\n\n')}\n\n${attribution(first.senderId)}`;
 		try {
-			await receivers.deliver(receiverId, text);
+			if (from !== 'submitted') await receivers.submit(receiverId, from);
+			crashPoint('inbox.submitted');
+			inbox.markDelivered(ids, now());
 			bus.emit(inboxTopic(receiverId, 'delivered'), { ...event, at: now() });
 		} catch (error) {
 			// A receiver that went away keeps its messages for when it is back.
@@ -94,6 +102,41 @@ export const createInboxService = (options: InboxServiceOptions) => {
 				bus.emit(inboxTopic(receiverId, 'failed'), { ...event, error: oneLine(error), at: now() });
 			}
 		}
+	};
+
+	const deliverNext = async (receiverId: string): Promise<void> => {
+		const status = receivers.statusOf(receiverId);
+		if (status === undefined) return;
+		const eager =
+			options.eager === true && status === 'processing' && receivers.acceptsInputWhileProcessing(receiverId);
+		if (!readyToTake.has(status) && !eager) return;
+		const batch = nextBatch(inbox.list(receiverId, 'pending'));
+		const [first] = batch;
+		if (!first) return;
+		const text = `${batch.map((message) => message.body).join('\n\n')}\n\n${attribution(first.senderId)}`;
+		try {
+			await receivers.stage(receiverId, text);
+		} catch (error) {
+			if (error instanceof TerminalNotFoundError) return;
+			const ids = batch.map((message) => message.id);
+			inbox.markFailed(ids, oneLine(error));
+			bus.emit(inboxTopic(receiverId, 'failed'), {
+				messageIds: ids,
+				senderId: first.senderId,
+				receiverId,
+				error: oneLine(error),
+				at: now(),
+			});
+			return;
+		}
+		crashPoint('inbox.staged');
+		const ids = new Set(inbox.markSending(batch.map((message) => message.id)));
+		crashPoint('inbox.marked');
+		await finish(
+			receiverId,
+			batch.filter((message) => ids.has(message.id)),
+			'staged',
+		);
 	};
 
 	/** Tries to deliver to `receiverId` now, after any delivery to it that is running. */
@@ -133,6 +176,25 @@ export const createInboxService = (options: InboxServiceOptions) => {
 		},
 		list: inbox.list,
 		offer,
+		/**
+		 * Finishes the deliveries a killed engine left begun, from the step each reached, and
+		 * forgets text staged for messages never marked as being sent (they are still pending).
+		 * Run at start, before `start`.
+		 */
+		async recover() {
+			const staged = await receivers.staged();
+			for (const receiverId of inbox.sendingReceivers()) {
+				const batch = inbox.list(receiverId, 'sending');
+				const step = staged.get(receiverId);
+				staged.delete(receiverId);
+				if (receivers.statusOf(receiverId) === undefined)
+					inbox.markPending(batch.map((message) => message.id));
+				// Neither buffer is left: the keys were sent; only the record was missing.
+				else if (!step) await finish(receiverId, batch, 'submitted');
+				else await finish(receiverId, batch, step);
+			}
+			for (const receiverId of staged.keys()) await receivers.dropStaged(receiverId);
+		},
 		/** Delivers at each ready status, re-offers old pending messages, and offers what is pending now. */
 		start() {
 			unsubscribe ??= bus.on('terminal.*.status', ({ terminalId, status }) => {

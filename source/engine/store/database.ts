@@ -54,6 +54,28 @@ const migrations: readonly string[] = [
 	// cannot be read.
 	`ALTER TABLE flows ADD COLUMN schedule TEXT;
 	ALTER TABLE flows ADD COLUMN timezone TEXT;`,
+	// 'sending': a delivery begun (its text staged in the terminal's server), so that an engine
+	// killed mid-delivery finishes it after a restart rather than losing or repeating it. SQLite
+	// cannot change a CHECK constraint in place: the table is made again.
+	`CREATE TABLE inbox_messages_new (
+		id INTEGER PRIMARY KEY AUTOINCREMENT,
+		sender_id TEXT NOT NULL,
+		receiver_id TEXT NOT NULL,
+		body TEXT NOT NULL,
+		status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sending', 'delivered', 'failed')),
+		created_at INTEGER NOT NULL,
+		delivered_at INTEGER,
+		error TEXT
+	);
+	INSERT INTO inbox_messages_new SELECT id, sender_id, receiver_id, body, status, created_at, delivered_at, error
+		FROM inbox_messages;
+	-- Ids are never used again, not even those of messages removed.
+	DELETE FROM sqlite_sequence WHERE name = 'inbox_messages_new';
+	INSERT INTO sqlite_sequence (name, seq) SELECT 'inbox_messages_new', seq FROM sqlite_sequence
+		WHERE name = 'inbox_messages';
+	DROP TABLE inbox_messages;
+	ALTER TABLE inbox_messages_new RENAME TO inbox_messages;
+	CREATE INDEX inbox_receiver_status ON inbox_messages(receiver_id, status, id);`,
 ];
 
 export const schemaVersion = migrations.length;

@@ -14,7 +14,8 @@ import type {
 	LaunchFile,
 	OutputSoFar,
 } from '../../providers/types.js';
-import type { TerminalBackend, TerminalRef, TerminalSink } from '../backends/types.js';
+import type { StagedStep, TerminalBackend, TerminalRef, TerminalSink } from '../backends/types.js';
+import { crashPoint } from '../crash-points.js';
 import type { EventBus } from '../bus.js';
 import { terminalTopic } from '../events.js';
 import { bufferLimit, type StatusMonitor } from '../status/status-monitor.js';
@@ -144,6 +145,10 @@ export const createTerminalService = (options: TerminalServiceOptions) => {
 	const sinkFor = (id: string): TerminalSink => ({
 		output: (data) => bus.emit(terminalTopic(id, 'output'), { terminalId: id, data, at: now() }),
 		exited: (reason) => exited(id, reason),
+		resumed: (screen) => {
+			warn(`terminal ${id}: its output pipe had closed; it is read again, judged from its screen`);
+			monitor.prime(id, screen);
+		},
 	});
 
 	/** Resolves when the terminal's status is one of `statuses`; rejects on timeout or exit. */
@@ -346,30 +351,69 @@ export const createTerminalService = (options: TerminalServiceOptions) => {
 		return quit;
 	};
 
-	const sendInput = async (id: string, text: string): Promise<void> => {
-		const record = requireLive(id);
-		const clean = sanitizeInput(text);
-		const { input } = getProvider(record.provider);
-		// Open the latch and start a fresh buffer before the echo of this input can arrive.
+	/** Opens the latch and starts a fresh buffer before the echo of the input can arrive. */
+	const announceInput = (id: string) => {
 		monitor.notifyInputSent(id);
 		monitor.clearBuffer(id);
 		bus.emit(terminalTopic(id, 'input'), { terminalId: id, kind: 'text', at: now() });
+	};
+
+	const submitKeys = (record: TerminalRecord) =>
+		Array.from({ length: getProvider(record.provider).input.enterCount }, () => 'Enter');
+
+	/** The provider's pause between a paste and the Enter that submits it. */
+	const afterPaste = async (record: TerminalRecord) => {
+		const { submitDelayMs } = getProvider(record.provider).input;
+		if (submitDelayMs > 0) await delay(submitDelayMs);
+	};
+
+	const sendInput = async (id: string, text: string): Promise<void> => {
+		const record = requireLive(id);
+		const clean = sanitizeInput(text);
+		announceInput(id);
 		// Empty input is just Enter, as at a keyboard.
 		if (clean) {
 			await backend.paste(refOf(record), clean);
-			if (input.submitDelayMs > 0) await delay(input.submitDelayMs);
+			await afterPaste(record);
 		}
-		await backend.sendKeys(
-			refOf(record),
-			Array.from({ length: input.enterCount }, () => 'Enter'),
-		);
+		await backend.sendKeys(refOf(record), submitKeys(record));
 		terminals.touch(id, now());
+	};
+
+	/**
+	 * Input in resumable steps, for the inbox: `stageInput`, then `submitStaged` from the step
+	 * `stagedInputs` says it reached (after a restart) or from `staged`.
+	 */
+	const staging = {
+		async stageInput(id: string, text: string): Promise<void> {
+			const record = requireLive(id);
+			const clean = sanitizeInput(text);
+			if (!clean) throw new ValidationError('the input is empty');
+			await backend.stage(refOf(record), clean);
+		},
+		async submitStaged(id: string, from: StagedStep = 'staged'): Promise<void> {
+			const record = requireLive(id);
+			announceInput(id);
+			if (from === 'staged') {
+				await backend.pasteStaged(refOf(record));
+				crashPoint('input.pasted');
+				await afterPaste(record);
+			}
+			await backend.submitStaged(refOf(record), submitKeys(record));
+			terminals.touch(id, now());
+		},
+		stagedInputs: (): Promise<Map<string, StagedStep>> => backend.staged(),
+		async dropStaged(id: string): Promise<void> {
+			const record = terminals.get(id);
+			if (record) await backend.dropStaged(refOf(record));
+		},
 	};
 
 	return {
 		create,
 		waitForStatus,
 		sendInput,
+		...staging,
 		/** Keys such as `y` or `Escape` answer or interrupt the agent: like input, they open the latch. */
 		async sendKeys(id: string, keys: readonly string[]) {
 			const record = requireLive(id);

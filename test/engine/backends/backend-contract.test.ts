@@ -61,6 +61,9 @@ describe.each(backends)('%s backend contract', (kind) => {
 			exited: (reason) => {
 				exitReason = reason;
 			},
+			resumed: () => {
+				throw new Error('no output was lost');
+			},
 		});
 		return { spec, output: () => output, exitReason: () => exitReason };
 	};
@@ -138,6 +141,33 @@ describe.each(backends)('%s backend contract', (kind) => {
 			});
 		}
 	});
+
+	it('delivers staged input step by step, telling how far each delivery got', async () => {
+		// Echoes what it reads, as hex.
+		const script =
+			'process.stdin.setRawMode(true); process.stdin.on("data", (d) => process.stdout.write("[" + d.toString("hex") + "]")); process.stdout.write("reading\\n");';
+		const reader = await open([process.execPath, '-e', script]);
+		const other = await open([process.execPath, '-e', script]);
+		await waitFor(() => reader.output().includes('reading'), { what: 'the reader to read' });
+		const taken = () => reader.output().replace(/\]\[/g, '');
+		await backend.stage(reader.spec, 'staged text');
+		await backend.stage(other.spec, 'dropped');
+		expect(await backend.staged()).toEqual(
+			new Map([
+				[reader.spec.terminalId, 'staged'],
+				[other.spec.terminalId, 'staged'],
+			]),
+		);
+		expect(taken()).not.toContain(Buffer.from('staged').toString('hex'));
+		await backend.dropStaged(other.spec);
+		await backend.pasteStaged(reader.spec);
+		await waitFor(() => taken().includes(Buffer.from('staged text').toString('hex')), { what: 'the paste' });
+		expect(await backend.staged()).toEqual(new Map([[reader.spec.terminalId, 'pasted']]));
+		await backend.submitStaged(reader.spec, ['Enter']);
+		await waitFor(() => taken().endsWith('0d]'), { what: 'the Enter', state: taken });
+		expect(await backend.staged()).toEqual(new Map());
+		expect(other.output()).not.toContain(Buffer.from('dropped').toString('hex'));
+	});
 });
 
 describe('pty backend screens', () => {
@@ -161,7 +191,7 @@ describe('pty backend screens', () => {
 				env: {},
 			};
 			let output = '';
-			await backend.create(spec, { output: (data) => (output += data), exited: () => {} });
+			await backend.create(spec, { output: (data) => (output += data), exited: () => {}, resumed: () => {} });
 			await waitFor(() => output.includes('line 400'), { what: 'the last line' });
 			const screen = await backend.capture(spec, { history: true });
 			// The newest lines are on it; the first ones were dropped with the oldest output.

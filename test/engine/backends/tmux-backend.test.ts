@@ -7,6 +7,7 @@ import { afterEach, beforeEach, expect, it } from 'vitest';
 import { createTmuxBackend } from '../../../source/engine/backends/tmux-backend.js';
 import { createTmuxRunner } from '../../../source/engine/backends/tmux.js';
 import type { TerminalSpec } from '../../../source/engine/backends/types.js';
+import { fifoWriterPid } from '../../helpers/fifo-writer.js';
 import { createSandbox, describeWithTmux, type Sandbox } from '../../helpers/sandbox.js';
 import { waitFor } from '../../helpers/wait-for.js';
 
@@ -62,9 +63,68 @@ describeWithTmux('tmux backend', () => {
 		const exit = new Promise<string>((resolve) => {
 			exited = resolve;
 		});
-		await engine.create(terminal, { output: () => {}, exited });
+		await engine.create(terminal, { output: () => {}, exited, resumed: () => {} });
 		return { terminal, exit };
 	};
+
+	it('opens a pane’s pipe again when it closes or stalls, judging the terminal from its screen', async () => {
+		const engine = createTmuxBackend({
+			tmux: createTmuxRunner(sandbox.socket),
+			fifoDir: sandbox.paths.fifos,
+			warn: (message) => warnings.push(message),
+			pipeCheckMs: 300,
+		});
+		await engine.start();
+		// Says "got LINE" for each line it reads.
+		const terminal = {
+			...spec('cao-p'),
+			command: [
+				process.execPath,
+				'-e',
+				'process.stdout.write("ready\\n"); require("readline").createInterface({ input: process.stdin }).on("line", (l) => process.stdout.write("got " + l + "\\n"));',
+			],
+		};
+		let output = '';
+		const screens: string[] = [];
+		await engine.create(terminal, {
+			output: (data) => {
+				output += data;
+			},
+			exited: () => {},
+			resumed: (screen) => screens.push(screen),
+		});
+		const fifo = join(sandbox.paths.fifos, `${terminal.terminalId}.fifo`);
+		const say = async (line: string) => {
+			await engine.paste(terminal, line);
+			await engine.sendKeys(terminal, ['Enter']);
+		};
+		await waitFor(() => output.includes('ready'), { what: 'the first output' });
+
+		// A user closes the pipe (pipe-pane with no command): its writer goes, we open it again.
+		sandbox.tmux('pipe-pane', '-t', `=${terminal.session}:=${terminal.window}`);
+		await waitFor(() => screens.length === 1, { what: 'the pipe to be opened again' });
+		expect(screens[0]).toContain('ready');
+		await say('after close');
+		await waitFor(() => output.includes('got after close'), { what: 'output through the new pipe' });
+
+		// The pipe's writer stops reading: input draws on the pane and nothing comes through.
+		const stalled = fifoWriterPid(fifo);
+		expect(stalled).toBeDefined();
+		process.kill(stalled ?? 0, 'SIGSTOP');
+		try {
+			// tmux keeps the time of a pane's last drawing in whole seconds: draw in a later one.
+			const lastOutput = Math.floor(Date.now() / 1000);
+			await waitFor(() => Math.floor(Date.now() / 1000) > lastOutput, { what: 'the next second' });
+			await say('while stalled');
+			await waitFor(() => screens.length === 2, { what: 'the stalled pipe to be replaced' });
+			expect(screens[1]).toContain('got while stalled');
+			await say('after stall');
+			await waitFor(() => output.includes('got after stall'), { what: 'output through the new pipe' });
+		} finally {
+			process.kill(stalled ?? 0, 'SIGKILL');
+		}
+		await engine.stop();
+	});
 
 	it('starts no tmux server, and starts none when stopped', async () => {
 		const engine = backend();
@@ -124,7 +184,7 @@ describeWithTmux('tmux backend', () => {
 			command: ['sh', '-c', 'pwd > where; sleep 60'],
 			workingDirectory: folder,
 		};
-		await engine.create(terminal, { output: () => {}, exited: () => {} });
+		await engine.create(terminal, { output: () => {}, exited: () => {}, resumed: () => {} });
 		// The shell creates the file before pwd writes to it: wait for its line.
 		const where = await waitFor(
 			() => existsSync(join(folder, 'where')) && readFileSync(join(folder, 'where'), 'utf8').trim(),
@@ -147,7 +207,7 @@ describeWithTmux('tmux backend', () => {
 		const seen = join(sandbox.home, 'seen-path');
 		const path = `${bin}:${process.env.PATH ?? '/usr/bin:/bin'}`;
 		const terminal = { ...spec('cao-p'), command: ['my-agent', seen], env: { PATH: path } };
-		await engine.create(terminal, { output: () => {}, exited: () => {} });
+		await engine.create(terminal, { output: () => {}, exited: () => {}, resumed: () => {} });
 		const found = await waitFor(() => existsSync(seen) && readFileSync(seen, 'utf8').trim(), {
 			what: 'the agent to start from its own PATH',
 		});
@@ -163,7 +223,7 @@ describeWithTmux('tmux backend', () => {
 			...spec('cao-q'),
 			command: ['sh', '-c', `trap '' HUP; echo $$ > '${pidFile}'; exec sleep 60`],
 		};
-		await engine.create(terminal, { output: () => {}, exited: () => {} });
+		await engine.create(terminal, { output: () => {}, exited: () => {}, resumed: () => {} });
 		const pid = Number(await waitFor(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim()));
 		await engine.destroy(terminal);
 		// Ended, though tmux may not have collected it yet.
@@ -188,7 +248,7 @@ describeWithTmux('tmux backend', () => {
 			exited = resolve;
 		});
 		const terminal = { ...spec('cao-g'), command: ['sleep', '0.3'], env: { SECRET_TOKEN: 's3' } };
-		await engine.create(terminal, { output: () => {}, exited });
+		await engine.create(terminal, { output: () => {}, exited, resumed: () => {} });
 		expect(sandbox.tmux('show-environment', '-t', 'cao-g')).not.toContain('SECRET_TOKEN');
 		expect(await exit).toBe('window closed');
 		await engine.stop();
@@ -205,7 +265,7 @@ describeWithTmux('tmux backend', () => {
 					exited = resolve;
 				});
 				await engine
-					.create({ ...spec('cao-h'), command: ['true'] }, { output: () => {}, exited })
+					.create({ ...spec('cao-h'), command: ['true'] }, { output: () => {}, exited, resumed: () => {} })
 					.catch(() => {
 						exited('creation failed');
 					});

@@ -84,6 +84,31 @@ describe('FifoReader', () => {
 		expect(fifo.text()).toBe('one two three');
 	});
 
+	it('with onWriterGone, tells when the writer leaves after writing, and reads the next one', async () => {
+		const path = join(dir, 'gone');
+		await makeFifo(path);
+		const events: string[] = [];
+		let gone = 0;
+		readers.push(
+			openFifoReader({
+				path,
+				onData: (text) => events.push(text),
+				onWriterGone: () => {
+					gone += 1;
+				},
+			}),
+		);
+		for (const word of ['one ', 'two']) {
+			const writer = openSync(path, constants.O_WRONLY | constants.O_NONBLOCK);
+			writeSync(writer, word);
+			await waitFor(() => events.join('').endsWith(word), { what: word });
+			expect(gone).toBe(Number(word === 'two'));
+			closeSync(writer);
+			await waitFor(() => gone === (word === 'one ' ? 1 : 2), { what: 'the writer to be seen going' });
+		}
+		expect(events.join('')).toBe('one two');
+	});
+
 	it('stop() delivers what is pending, closes and unlinks the FIFO', async () => {
 		const fifo = await open('stop');
 		writeSync(fifo.writer, 'last words');

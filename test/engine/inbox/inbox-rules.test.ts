@@ -17,13 +17,29 @@ describe('inbox delivery rules', () => {
 	let status: TerminalStatus;
 	let queues: boolean;
 	let pasted: string[];
+	/** Keys sent to submit: one entry per submitted delivery. */
+	let submitted: string[];
 	let failPaste: Error | undefined;
+	/** What the terminal's server holds: staged text, or undefined once pasted. */
+	let staged: Map<string, { text: string | undefined }>;
 	const receivers: InboxReceivers = {
 		statusOf: () => status,
 		acceptsInputWhileProcessing: () => queues,
-		deliver: async (_id, text) => {
+		stage: async (id, text) => {
 			if (failPaste) throw failPaste;
-			pasted.push(text);
+			staged.set(id, { text });
+		},
+		submit: async (id, from = 'staged') => {
+			const delivery = staged.get(id);
+			if (!delivery) throw new Error(`nothing staged for ${id}`);
+			if (from === 'staged' && delivery.text !== undefined) pasted.push(delivery.text);
+			staged.delete(id);
+			submitted.push(id);
+		},
+		staged: async () =>
+			new Map([...staged].map(([id, { text }]) => [id, text === undefined ? 'pasted' : 'staged'])),
+		dropStaged: async (id) => {
+			staged.delete(id);
 		},
 	};
 	const service = (options: { eager?: boolean; sweepMs?: number } = {}) => {
@@ -41,6 +57,8 @@ describe('inbox delivery rules', () => {
 		status = 'idle';
 		queues = false;
 		pasted = [];
+		submitted = [];
+		staged = new Map();
 		failPaste = undefined;
 	});
 	afterEach(() => {
@@ -95,5 +113,54 @@ describe('inbox delivery rules', () => {
 		await inbox.offer('bbbb0002');
 		expect(inbox.list('bbbb0002', 'pending').map((message) => message.body)).toEqual(['second']);
 		await inbox.stop();
+	});
+
+	/** Messages as a killed engine left them: marked `sending`, the server at some step. */
+	const leftSending = (receiverId: string, body: string) => {
+		const repository = createInboxRepository(db);
+		const message = repository.enqueue('aaaa0001', receiverId, body, 1);
+		repository.markSending([message.id]);
+		return message.id;
+	};
+
+	it('recover finishes each delivery from the step it reached, never a step twice', async () => {
+		status = 'processing';
+		const unpasted = leftSending('cccc0001', 'not pasted');
+		staged.set('cccc0001', { text: 'not pasted' });
+		const unsubmitted = leftSending('cccc0002', 'pasted');
+		staged.set('cccc0002', { text: undefined });
+		const unrecorded = leftSending('cccc0003', 'submitted');
+		// Staged, but the engine died before marking it: the message is still pending.
+		createInboxRepository(db).enqueue('aaaa0001', 'cccc0004', 'never marked', 1);
+		staged.set('cccc0004', { text: 'never marked' });
+
+		const bus = createEventBus((error) => {
+			throw error;
+		});
+		const inbox = createInboxService({ bus, inbox: createInboxRepository(db), receivers });
+		await inbox.recover();
+		expect(pasted).toEqual(['not pasted']);
+		expect(submitted.sort()).toEqual(['cccc0001', 'cccc0002']);
+		expect(staged.size).toBe(0);
+		for (const [receiver, id] of [
+			['cccc0001', unpasted],
+			['cccc0002', unsubmitted],
+			['cccc0003', unrecorded],
+		] as const)
+			expect(inbox.list(receiver, 'delivered').map((message) => message.id)).toEqual([id]);
+		expect(inbox.list('cccc0004', 'pending').map((message) => message.body)).toEqual(['never marked']);
+	});
+
+	it('recover gives a receiver that is gone its messages back as pending', async () => {
+		status = 'idle';
+		const id = leftSending('dddd0001', 'to nobody');
+		const inbox = createInboxService({
+			bus: createEventBus(() => {}),
+			inbox: createInboxRepository(db),
+			receivers: { ...receivers, statusOf: () => undefined },
+		});
+		await inbox.recover();
+		expect(inbox.list('dddd0001', 'pending').map((message) => message.id)).toEqual([id]);
+		expect(pasted).toEqual([]);
 	});
 });

@@ -75,6 +75,20 @@ describe('openDatabase', () => {
 		expect(() => connect().close()).not.toThrow();
 	});
 
+	it("making the inbox table again (for 'sending') keeps its messages, and no id is used twice", () => {
+		const db = connect();
+		const inbox = createInboxRepository(db);
+		const kept = inbox.enqueue('a1b2c3d4', 'ffff0000', 'kept', 1);
+		const removed = inbox.enqueue('a1b2c3d4', 'ffff0000', 'removed', 2);
+		db.prepare('DELETE FROM inbox_messages WHERE id = ?').run(removed.id);
+		// As a database made before that migration: it runs again on the next open.
+		db.pragma(`user_version = ${schemaVersion - 1}`);
+		db.close();
+		const reopened = createInboxRepository(connect());
+		expect(reopened.list('ffff0000', 'pending')).toEqual([kept]);
+		expect(reopened.enqueue('a1b2c3d4', 'ffff0000', 'next', 3).id).toBe(removed.id + 1);
+	});
+
 	it('refuses a database from a newer cao-tui', () => {
 		const db = connect();
 		db.pragma(`user_version = ${schemaVersion + 1}`);
@@ -166,20 +180,25 @@ describe('inbox repository', () => {
 		expect(second.id).toBeGreaterThan(first.id);
 	});
 
-	it('markDelivered changes only pending messages and returns the ids it changed', () => {
+	it('markSending takes only pending messages and returns the ids it changed; markDelivered ends them', () => {
 		const inbox = createInboxRepository(connect());
 		const one = inbox.enqueue('a1b2c3d4', 'ffff0000', 'one', 1);
 		const two = inbox.enqueue('a1b2c3d4', 'ffff0000', 'two', 2);
 		const three = inbox.enqueue('a1b2c3d4', 'ffff0000', 'three', 3);
 		inbox.markFailed([three.id], 'pane gone');
 
-		expect(inbox.markDelivered([one.id, three.id, 99_999], 10)).toEqual([one.id]);
-		expect(inbox.markDelivered([one.id], 20)).toEqual([]);
-		expect(inbox.markDelivered([], 30)).toEqual([]);
+		expect(inbox.markSending([one.id, three.id, 99_999])).toEqual([one.id]);
+		expect(inbox.markSending([one.id])).toEqual([]);
+		expect(inbox.markSending([])).toEqual([]);
+		expect(inbox.list('ffff0000', 'sending')).toEqual([{ ...one, status: 'sending' }]);
+		expect(inbox.sendingReceivers()).toEqual(['ffff0000']);
+		// Only a message being sent can be delivered.
+		inbox.markDelivered([one.id, two.id], 10);
 
 		expect(inbox.list('ffff0000', 'delivered')).toEqual([{ ...one, status: 'delivered', deliveredAt: 10 }]);
 		expect(inbox.list('ffff0000', 'pending')).toEqual([two]);
 		expect(inbox.list('ffff0000', 'failed')).toEqual([{ ...three, status: 'failed', error: 'pane gone' }]);
+		expect(inbox.sendingReceivers()).toEqual([]);
 	});
 
 	it('markFailed records the error', () => {
@@ -192,11 +211,11 @@ describe('inbox repository', () => {
 		]);
 	});
 
-	it('markFailed also takes back a delivery whose paste failed; staleReceivers finds old pending', () => {
+	it('markFailed also ends a delivery whose paste failed; staleReceivers finds old pending', () => {
 		const inbox = createInboxRepository(connect());
 		const one = inbox.enqueue('a1b2c3d4', 'ffff0000', 'one', 1);
 		inbox.enqueue('a1b2c3d4', '00000000', 'two', 50);
-		inbox.markDelivered([one.id], 10);
+		inbox.markSending([one.id]);
 		inbox.markFailed([one.id], 'paste failed');
 		expect(inbox.list('ffff0000', 'failed')).toEqual([
 			{ ...one, status: 'failed', deliveredAt: null, error: 'paste failed' },
@@ -229,12 +248,12 @@ describe('two connections to one file', () => {
 		expect(createTerminalRepository(a).get('a1b2c3d4')?.lastStatus).toBe('idle');
 	});
 
-	it('deliver a message once only, whichever connection marks it first', () => {
+	it('deliver a message once only, whichever connection marks it being sent first', () => {
 		const a = createInboxRepository(connect());
 		const b = createInboxRepository(connect());
 		const message = a.enqueue('a1b2c3d4', 'ffff0000', 'once', 1);
-		expect(b.markDelivered([message.id], 2)).toEqual([message.id]);
-		expect(a.markDelivered([message.id], 3)).toEqual([]);
-		expect(a.list('ffff0000', 'delivered')[0]?.deliveredAt).toBe(2);
+		expect(b.markSending([message.id])).toEqual([message.id]);
+		expect(a.markSending([message.id])).toEqual([]);
+		expect(a.list('ffff0000', 'sending')).toHaveLength(1);
 	});
 });
