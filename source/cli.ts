@@ -87,6 +87,8 @@ const help = `
     CAO_HOME          State folder: database, logs, FIFOs (default ~/.cao)
     CAO_TMUX_SOCKET   Use a private tmux server (tmux -L NAME); default: your tmux server
     CAO_BACKEND       auto, tmux or pty, as --backend
+    CAO_RETENTION_DAYS  Days ended terminals' rows, messages and logs are kept (default 14;
+                      0 keeps them); older ones are removed when the engine starts
     CAO_DEBUG=1       Print stack traces of internal errors
 
   Examples

@@ -71,6 +71,16 @@ describe('cao-tui command line', () => {
 		expectOneLineError(result.stderr, message);
 	});
 
+	it('refuses a bad CAO_RETENTION_DAYS in one line before starting', async () => {
+		const result = await runCli(['--no-ui'], { ...sandbox.env, CAO_RETENTION_DAYS: 'a week' });
+		expect(result.code).toBe(1);
+		expectOneLineError(
+			result.stderr,
+			"cao-tui: CAO_RETENTION_DAYS must be a number of days (0 keeps everything), not 'a week'",
+		);
+		expect(readdirSync(sandbox.home)).toEqual([]);
+	});
+
 	it('detects a status from a raw stream on standard input, with its evidence', async () => {
 		const stream = '\x1b[?2004h╭─╮\r\n\r\n❯ hi\r\n\r\x1b[2K● Echo: hi\r\n\r\n❯ ';
 		const result = await new Promise<{ stdout: string; code: number | null }>((resolve) => {
