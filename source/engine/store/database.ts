@@ -58,26 +58,45 @@ const migrations: readonly string[] = [
 
 export const schemaVersion = migrations.length;
 
+/** How long a write waits for another process's (the engine's, a CLI's) before SQLITE_BUSY. */
+export const busyTimeoutMs = 5000;
+
 export const openDatabase = (file: string): Db => {
 	mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-	const db = new Database(file);
+	// The timeout from the first statement on: switching a new file to WAL takes a lock too.
+	const db = new Database(file, { timeout: busyTimeoutMs });
 	db.pragma('journal_mode = WAL');
 	// Other processes (the CLI's one-shot commands) share the file: wait rather than fail.
-	db.pragma('busy_timeout = 5000');
+	db.pragma(`busy_timeout = ${busyTimeoutMs}`);
 	db.pragma('foreign_keys = ON');
 	migrate(db);
 	return db;
 };
 
+/**
+ * Runs the migrations not run yet, one immediate transaction each. The version is read inside the
+ * transaction: processes opening a new file at once (an engine and CLIs) would otherwise each run
+ * the first migration, and all but one fail with "table terminals already exists".
+ */
 const migrate = (db: Db): void => {
-	const current = db.pragma('user_version', { simple: true }) as number;
-	if (current > migrations.length) {
-		throw new Error(`database schema version ${current} is newer than this cao-tui (${migrations.length})`);
-	}
-	for (let version = current; version < migrations.length; version++) {
-		db.transaction(() => {
-			db.exec(migrations[version] as string);
-			db.pragma(`user_version = ${version + 1}`);
-		}).immediate();
+	/** The schema version; refuses a file a newer cao-tui has migrated. */
+	const version = (): number => {
+		const current = db.pragma('user_version', { simple: true }) as number;
+		if (current > migrations.length) {
+			throw new Error(`database schema version ${current} is newer than this cao-tui (${migrations.length})`);
+		}
+		return current;
+	};
+	// The usual case, without taking the write lock.
+	if (version() === migrations.length) return;
+	const step = db.transaction((): boolean => {
+		const current = version();
+		if (current === migrations.length) return false;
+		db.exec(migrations[current] as string);
+		db.pragma(`user_version = ${current + 1}`);
+		return true;
+	});
+	while (step.immediate()) {
+		// One migration per transaction, until none is left.
 	}
 };
