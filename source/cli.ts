@@ -54,7 +54,7 @@ const help = `
   Headless mode (--no-ui)
     Starts the engine and prints every event (not raw output) as one JSON object per line:
       {"topic":"terminal.ab12cd34.status","status":"idle","previous":"unknown","rule":…,"line":…}
-    Topics: engine.started, engine.stopped, engine.warning,
+    Topics: engine.started, engine.stopped, engine.warning, engine.pruned,
             terminal.ID.created, terminal.ID.status, terminal.ID.exited
     SIGINT or SIGTERM stops reading; the agents keep running in tmux.
 
