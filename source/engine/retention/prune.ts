@@ -83,31 +83,25 @@ const pruneRows = (db: Db, cutoff: number, counts: PruneCounts): Set<string> =>
 		})
 		.immediate();
 
-/**
- * Removes what ended terminals left behind for longer than the retention period: their rows and
- * messages (see pruneRows), their logs last written before the cutoff, their config folders, and
- * (whatever their age) FIFOs no live terminal reads. Nothing of a live terminal is touched, and a
- * pending message to one never. Run at engine start, after the engine has judged which
- * terminals survived.
- */
-export const pruneOld = async ({ db, paths, retentionDays, now }: PruneOptions): Promise<PruneResult> => {
-	const removed: PruneCounts = { terminals: 0, messages: 0, sessions: 0, logs: 0, folders: 0, fifos: 0 };
-	const failures: string[] = [];
-	const liveQuery = db.prepare('SELECT 1 FROM terminals WHERE id = ? AND exited_at IS NULL').pluck();
-	// Asked at each file: a terminal created meanwhile (through the API) is live from its row on.
-	const isLive = (id: string) => liveQuery.get(id) !== undefined;
-	const attempt = async (what: string, action: () => Promise<void>): Promise<boolean> => {
-		try {
-			await action();
-			return true;
-		} catch (error) {
-			if (errorCode(error) === 'ENOENT') return false;
-			failures.push(`${what}: ${oneLine(error)}`);
-			return false;
-		}
-	};
+/** What the file steps share: where to count, where to report, and whose things to spare. */
+type Sweep = {
+	paths: PruneOptions['paths'];
+	removed: PruneCounts;
+	/** Asked at each file: a terminal created meanwhile (through the API) is live from its row on. */
+	isLive: (id: string) => boolean;
+	/** Runs a removal; true when it removed something, a failure is noted (gone already is not). */
+	attempt: (what: string, action: () => Promise<void>) => Promise<boolean>;
+};
 
-	// FIFOs are run-time files: one no live terminal reads is garbage, however young.
+/** When a file was last written; `missing` when it cannot be read. */
+const modifiedAt = (path: string, missing: number): Promise<number> =>
+	stat(path).then(
+		(stats) => stats.mtimeMs,
+		() => missing,
+	);
+
+/** FIFOs are run-time files: one no live terminal reads is garbage, however young. */
+const pruneFifos = async ({ paths, removed, isLive, attempt }: Sweep) => {
 	for (const name of await entriesOf(paths.fifos)) {
 		const id = name.endsWith('.fifo') ? name.slice(0, -'.fifo'.length) : '';
 		if (terminalIdPattern.test(id) && isLive(id)) continue;
@@ -118,67 +112,91 @@ export const pruneOld = async ({ db, paths, retentionDays, now }: PruneOptions):
 		);
 		if (isFifo && (await attempt(path, () => unlink(path)))) removed.fifos += 1;
 	}
-	if (retentionDays === 0) return { removed, failures };
+};
 
-	const cutoff = now - retentionDays * dayMs;
-	let prunedIds = new Set<string>();
-	try {
-		prunedIds = pruneRows(db, cutoff, removed);
-	} catch (error) {
-		failures.push(`database: ${oneLine(error)}`);
-	}
-
-	// Logs: `{id}.log` and `{id}.log.times` go together, once the newer of the two is old.
-	const logIds = new Set<string>();
+/** Logs: `{id}.log` and `{id}.log.times` go together, once the newer of the two is older than `cutoff`. */
+const pruneLogs = async ({ paths, removed, isLive, attempt }: Sweep, cutoff: number) => {
+	const ids = new Set<string>();
 	for (const name of await entriesOf(paths.logs)) {
-		const id = name.endsWith(`.log${timesSuffix}`)
-			? name.slice(0, -`.log${timesSuffix}`.length)
-			: name.endsWith('.log')
-				? name.slice(0, -'.log'.length)
-				: '';
-		if (terminalIdPattern.test(id)) logIds.add(id);
+		const stem = name.endsWith(timesSuffix) ? name.slice(0, -timesSuffix.length) : name;
+		const id = stem.endsWith('.log') ? stem.slice(0, -'.log'.length) : '';
+		if (terminalIdPattern.test(id)) ids.add(id);
 	}
-	for (const id of logIds) {
+	for (const id of ids) {
 		if (isLive(id)) continue;
 		const files = [join(paths.logs, `${id}.log`), join(paths.logs, `${id}.log${timesSuffix}`)];
-		const written = await Promise.all(
-			files.map((file) =>
-				stat(file).then(
-					(stats) => stats.mtimeMs,
-					() => Number.NEGATIVE_INFINITY,
-				),
-			),
-		);
+		const written = await Promise.all(files.map((file) => modifiedAt(file, Number.NEGATIVE_INFINITY)));
 		if (Math.max(...written) >= cutoff) continue;
-		if (
-			await attempt(`log of terminal ${id}`, async () => {
-				for (const file of files) await rm(file, { force: true });
-			})
-		)
-			removed.logs += 1;
+		const gone = await attempt(`log of terminal ${id}`, async () => {
+			for (const file of files) await rm(file, { force: true });
+		});
+		if (gone) removed.logs += 1;
 	}
+};
 
-	// Config folders: of terminals pruned now, or without a row (deleted) and untouched since the
-	// cutoff. One still holding a links record keeps it: the link sweep has not taken them back.
-	const rowQuery = db.prepare('SELECT 1 FROM terminals WHERE id = ?').pluck();
+/**
+ * Config folders: of the terminals whose rows went now, or without a row (deleted) and untouched
+ * since `cutoff`. One still holding a links record stays: the link sweep has not taken them back.
+ */
+const pruneFolders = async (
+	sweep: Sweep,
+	cutoff: number,
+	pruned: Set<string>,
+	hasRow: (id: string) => boolean,
+) => {
+	const { paths, removed, isLive, attempt } = sweep;
 	for (const id of await entriesOf(paths.terminals)) {
 		if (!terminalIdPattern.test(id) || isLive(id)) continue;
 		const folder = join(paths.terminals, id);
-		if (!prunedIds.has(id)) {
-			if (rowQuery.get(id) !== undefined) continue;
-			const modified = await stat(folder).then(
-				(stats) => stats.mtimeMs,
-				() => Number.POSITIVE_INFINITY,
-			);
-			if (modified >= cutoff) continue;
-		}
+		if (!pruned.has(id) && (hasRow(id) || (await modifiedAt(folder, Number.POSITIVE_INFINITY)) >= cutoff))
+			continue;
 		const hasLinks = await lstat(join(folder, linksRecordName)).then(
 			() => true,
 			() => false,
 		);
-		if (hasLinks) continue;
-		if (await attempt(folder, () => rm(folder, { recursive: true, force: true }))) removed.folders += 1;
+		if (!hasLinks && (await attempt(folder, () => rm(folder, { recursive: true, force: true }))))
+			removed.folders += 1;
 	}
+};
+
+/**
+ * Removes what ended terminals left behind for longer than the retention period: their rows and
+ * messages (see pruneRows), their logs last written before the cutoff, their config folders, and
+ * (whatever their age) FIFOs no live terminal reads. Nothing of a live terminal is touched, and a
+ * pending message to one never. Run at engine start, after the engine has judged which
+ * terminals survived.
+ */
+export const pruneOld = async ({ db, paths, retentionDays, now }: PruneOptions): Promise<PruneResult> => {
+	const removed: PruneCounts = { terminals: 0, messages: 0, sessions: 0, logs: 0, folders: 0, fifos: 0 };
+	const failures: string[] = [];
+	const live = db.prepare('SELECT 1 FROM terminals WHERE id = ? AND exited_at IS NULL').pluck();
+	const row = db.prepare('SELECT 1 FROM terminals WHERE id = ?').pluck();
+	const sweep: Sweep = {
+		paths,
+		removed,
+		isLive: (id) => live.get(id) !== undefined,
+		async attempt(what, action) {
+			try {
+				await action();
+				return true;
+			} catch (error) {
+				if (errorCode(error) !== 'ENOENT') failures.push(`${what}: ${oneLine(error)}`);
+				return false;
+			}
+		},
+	};
+
+	await pruneFifos(sweep);
+	if (retentionDays === 0) return { removed, failures };
+	const cutoff = now - retentionDays * dayMs;
+	let pruned = new Set<string>();
+	try {
+		pruned = pruneRows(db, cutoff, removed);
+	} catch (error) {
+		failures.push(`database: ${oneLine(error)}`);
+	}
+	await pruneLogs(sweep, cutoff);
+	await pruneFolders(sweep, cutoff, pruned, (id) => row.get(id) !== undefined);
 	return { removed, failures };
 };
 
