@@ -54,7 +54,7 @@ const help = `
   Headless mode (--no-ui)
     Starts the engine and prints every event (not raw output) as one JSON object per line:
       {"topic":"terminal.ab12cd34.status","status":"idle","previous":"unknown","rule":…,"line":…}
-    Topics: engine.started, engine.stopped, engine.warning,
+    Topics: engine.started, engine.stopped, engine.warning, engine.pruned,
             terminal.ID.created, terminal.ID.status, terminal.ID.exited
     SIGINT or SIGTERM stops reading; the agents keep running in tmux.
 
@@ -87,6 +87,8 @@ const help = `
     CAO_HOME          State folder: database, logs, FIFOs (default ~/.cao)
     CAO_TMUX_SOCKET   Use a private tmux server (tmux -L NAME); default: your tmux server
     CAO_BACKEND       auto, tmux or pty, as --backend
+    CAO_RETENTION_DAYS  Days ended terminals' rows, messages and logs are kept (default 14;
+                      0 keeps them); older ones are removed when the engine starts
     CAO_DEBUG=1       Print stack traces of internal errors
 
   Examples

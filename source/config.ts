@@ -37,6 +37,27 @@ export const resolvePaths = (env: NodeJS.ProcessEnv = process.env): Paths => {
 export const resolveTmuxSocket = (env: NodeJS.ProcessEnv = process.env): string | undefined =>
 	env.CAO_TMUX_SOCKET || undefined;
 
+/** How long the history of ended terminals is kept when `CAO_RETENTION_DAYS` is not set. */
+export const defaultRetentionDays = 14;
+
+/**
+ * `CAO_RETENTION_DAYS`: days to keep what ended terminals leave (rows, messages, logs, folders);
+ * a positive number, fractions allowed. `0` keeps them forever (leftover FIFOs still go: they
+ * are run-time files, not history). Anything else is refused in one line.
+ */
+export const resolveRetentionDays = (
+	env: Readonly<Record<string, string | undefined>> = process.env,
+): number => {
+	const text = env.CAO_RETENTION_DAYS?.trim();
+	if (text === undefined || text === '') return defaultRetentionDays;
+	const days = /^\d+(\.\d+)?$/.test(text) ? Number(text) : Number.NaN;
+	if (!Number.isFinite(days))
+		throw new ValidationError(
+			`CAO_RETENTION_DAYS must be a number of days (0 keeps everything), not '${text.slice(0, 40)}'`,
+		);
+	return days;
+};
+
 /** The built CLI; from the TypeScript sources (tests) it is the build next to them. */
 export const cliPath = fileURLToPath(
 	new URL(import.meta.url.endsWith('.ts') ? '../dist/cli.js' : './cli.js', import.meta.url),

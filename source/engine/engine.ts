@@ -1,4 +1,4 @@
-import type { BackendKind, Paths } from '../config.js';
+import { type BackendKind, type Paths, resolveRetentionDays } from '../config.js';
 import { oneLine, ValidationError } from '../errors.js';
 import { createFlowService } from '../flows/flow-service.js';
 import { createProfileStore, type ProfileStore } from '../profiles/profile-store.js';
@@ -8,6 +8,7 @@ import { createTmuxBackend } from './backends/tmux-backend.js';
 import type { TerminalBackend } from './backends/types.js';
 import { createEventBus, type EventBus } from './bus.js';
 import { createLogWriter } from './logs/log-writer.js';
+import { anyRemoved, describeCounts, pruneOld } from './retention/prune.js';
 import { createStatusMonitor } from './status/status-monitor.js';
 import { type Db, openDatabase } from './store/database.js';
 import { createFlowRepository } from './store/flow-repository.js';
@@ -49,6 +50,8 @@ export const createEngine = (options: EngineOptions) => {
 	});
 	const warn = (message: string) => bus.emit('engine.warning', { message, at: Date.now() });
 
+	// Checked before anything is opened: a bad setting is one line, and nothing is touched.
+	const retentionDays = resolveRetentionDays(options.env ?? process.env);
 	const db: Db = openDatabase(paths.database);
 	const terminals = createTerminalRepository(db);
 	const inbox = createInboxRepository(db);
@@ -131,6 +134,24 @@ export const createEngine = (options: EngineOptions) => {
 		},
 	});
 
+	/** Removes what ended terminals left longer ago than the retention period; never stops the start. */
+	const prune = async () => {
+		try {
+			const { removed, failures } = await pruneOld({ db, paths, retentionDays, now: Date.now() });
+			for (const failure of failures) warn(`retention: ${failure}`);
+			if (!anyRemoved(removed)) return;
+			const age = retentionDays === 0 ? 'no live terminal' : `older than ${retentionDays} days`;
+			bus.emit('engine.pruned', {
+				retentionDays,
+				removed,
+				message: `removed ${describeCounts(removed)} (${age})`,
+				at: Date.now(),
+			});
+		} catch (error) {
+			warn(`retention: ${oneLine(error)}`);
+		}
+	};
+
 	let started = false;
 	return {
 		paths,
@@ -151,6 +172,8 @@ export const createEngine = (options: EngineOptions) => {
 			await terminalService.adoptAll();
 			await terminalService.sweepLinks();
 			await inboxService.recover();
+			// After adoption has judged which terminals survived, and the sweep took their links back.
+			await prune();
 			inboxService.start();
 			await flowService.start();
 			started = true;

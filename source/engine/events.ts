@@ -1,3 +1,4 @@
+import type { PruneCounts } from './retention/prune.js';
 import type { TerminalStatus } from './status/statuses.js';
 
 /** Payloads of the `terminal.{id}.*` topics, keyed by the last topic segment. */
@@ -32,6 +33,11 @@ export type TerminalEvents = {
 export type EngineEvents = {
 	started: { backend: string; home: string; pid: number; at: number };
 	stopped: { at: number };
+	/**
+	 * At start, what ended terminals left for longer than the retention period was removed
+	 * (published only when something was).
+	 */
+	pruned: { retentionDays: number; removed: PruneCounts; message: string; at: number };
 	/** Something degraded but the engine runs on (a log write failed, a handler threw). */
 	warning: { message: string; at: number };
 };

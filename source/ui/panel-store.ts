@@ -1,4 +1,5 @@
 import type { EventBus } from '../engine/bus.js';
+import { serverGoneReason } from '../engine/backends/types.js';
 import type { StatusSnapshot } from '../engine/status/status-monitor.js';
 import type { FlowRecord } from '../engine/store/flow-repository.js';
 import type { TerminalRecord } from '../engine/store/terminal-repository.js';
@@ -79,6 +80,10 @@ const screenRows = (screen: string): string[] => {
 	return rows;
 };
 
+/** One line for the exits a dead tmux server caused: "tmux server is gone: 3 terminals exited". */
+export const serverGoneNotice = (count: number): string =>
+	`tmux server is gone: ${count} ${count === 1 ? 'terminal' : 'terminals'} exited`;
+
 /**
  * The panel's model, kept from engine events (never by polling the statuses). Screens are read
  * with the backend's capture, only when a terminal wrote something, at most once a second per
@@ -98,6 +103,8 @@ export const createPanelStore = (source: PanelSource, options: PanelStoreOptions
 		terminals.set(record.id, viewOf(record, source.statusOf(record.id), source.pendingCount(record.id)));
 	let flows = source.listFlows().map(flowViewOf);
 	let warning: { message: string; at: number } | null = null;
+	/** The terminals a dead tmux server took with it: one notice counts them all. */
+	let serverGone: { count: number; at: number } | null = null;
 	let selected: string | null = null;
 	let preview: PanelModel['preview'] = null;
 	let snapshot: PanelModel | undefined;
@@ -176,7 +183,13 @@ export const createPanelStore = (source: PanelSource, options: PanelStoreOptions
 		source.bus.on('terminal.*.output', ({ terminalId }) => {
 			if (terminals.has(terminalId)) scheduleRead(terminalId);
 		}),
-		source.bus.on('terminal.*.exited', ({ terminalId }) => {
+		source.bus.on('terminal.*.exited', ({ terminalId, reason, at }) => {
+			if (reason === serverGoneReason) {
+				// The exits of one server's death come together: counted while the notice shows.
+				const count = serverGone && at - serverGone.at < warningMs ? serverGone.count + 1 : 1;
+				serverGone = { count, at };
+				warning = { message: serverGoneNotice(count), at };
+			}
 			terminals.delete(terminalId);
 			screens.delete(terminalId);
 			clearTimeout(reads.get(terminalId)?.timer);

@@ -2,6 +2,8 @@ import { spawn } from 'node:child_process';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openDatabase } from '../../source/engine/store/database.js';
+import { createTerminalRepository } from '../../source/engine/store/terminal-repository.js';
 import { cliPath, runCli, startCli } from '../helpers/cli.js';
 import { createSandbox, itWithTmux, type Sandbox, windowNames } from '../helpers/sandbox.js';
 import { waitFor } from '../helpers/wait-for.js';
@@ -69,6 +71,54 @@ describe('cao-tui command line', () => {
 		const result = await runCli(args, sandbox.env);
 		expect(result.code).toBe(1);
 		expectOneLineError(result.stderr, message);
+	});
+
+	it('refuses a bad CAO_RETENTION_DAYS in one line before starting', async () => {
+		const result = await runCli(['--no-ui'], { ...sandbox.env, CAO_RETENTION_DAYS: 'a week' });
+		expect(result.code).toBe(1);
+		expectOneLineError(
+			result.stderr,
+			"cao-tui: CAO_RETENTION_DAYS must be a number of days (0 keeps everything), not 'a week'",
+		);
+		expect(readdirSync(sandbox.home)).toEqual([]);
+	});
+
+	it('prints what retention removed at start as one engine.pruned event, and keeps all with 0', async () => {
+		const db = openDatabase(sandbox.paths.database);
+		const terminals = createTerminalRepository(db);
+		const old = Date.now() - 20 * 24 * 60 * 60 * 1000;
+		for (const id of ['0b0b0b0b', '0c0c0c0c']) {
+			terminals.insert({
+				id,
+				session: 'cao-old',
+				window: `fake-${id}`,
+				provider: 'fake',
+				profile: null,
+				workingDirectory: '/',
+				callerId: null,
+				createdAt: old,
+				lastActiveAt: old,
+				lastStatus: 'idle',
+			});
+			terminals.markExited(id, old);
+		}
+		db.close();
+		const serve = async (env: NodeJS.ProcessEnv) => {
+			const cli = startCli(['--no-ui'], env);
+			await waitFor(() => cli.events().some((event) => event.topic === 'engine.started'), {
+				what: 'the engine',
+				state: cli.stderr,
+			});
+			cli.child.kill('SIGTERM');
+			expect(await cli.exited).toBe(0);
+			return cli.events().filter((event) => event.topic === 'engine.pruned');
+		};
+		// 30 days: these ended 20 days ago, kept. 0: kept forever.
+		expect(await serve({ ...sandbox.env, CAO_RETENTION_DAYS: '30' })).toEqual([]);
+		expect(await serve({ ...sandbox.env, CAO_RETENTION_DAYS: '0' })).toEqual([]);
+		expect(await serve(sandbox.env)).toEqual([
+			expect.objectContaining({ message: 'removed 2 terminals (older than 14 days)' }),
+		]);
 	});
 
 	it('detects a status from a raw stream on standard input, with its evidence', async () => {

@@ -4,7 +4,7 @@ import { App } from '../../source/ui/components/app.js';
 import { panelActions, panelSource } from '../../source/ui/engine-bindings.js';
 import { createPanelStore, type PanelStore } from '../../source/ui/panel-store.js';
 import { startTestEngine, type TestEngine } from '../helpers/engine.js';
-import { describeEachBackend } from '../helpers/sandbox.js';
+import { describeEachBackend, itTmuxOnly } from '../helpers/sandbox.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 /*
@@ -128,6 +128,21 @@ describeEachBackend('the panel (ink-testing-library, real engine)', (backend) =>
 		await see('? waiting', 15_000);
 		t.engine.inbox.send('user', busy.id, 'one for later');
 		await see('✉ 1');
+		ui.unmount();
+	});
+
+	itTmuxOnly(backend)('says what happened when the tmux server is killed, and goes on', async () => {
+		await t.engine.terminals.create({ provider: 'fake', profile: { name: 'developer' } });
+		await t.engine.terminals.create({ provider: 'shell' });
+		const { ui, frame, see } = mount();
+		await see('developer');
+		await see('shell');
+		t.sandbox.tmux('kill-server');
+		await see('tmux server is gone: 2 terminals exited');
+		await see('No terminals yet');
+		// A new terminal starts a new server, and the panel shows it like any other.
+		await t.engine.terminals.create({ provider: 'fake' });
+		await waitFor(() => /fake [0-9a-f]{8}/.test(frame()), { what: 'the new card', state: frame });
 		ui.unmount();
 	});
 });

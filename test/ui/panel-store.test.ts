@@ -97,6 +97,33 @@ describe('panel store', () => {
 		store.stop();
 	});
 
+	it('says in one line that the tmux server is gone, counting the terminals it took', async () => {
+		const { source } = sourceWith();
+		let clock = 1_000_000;
+		const store = createPanelStore(source, { now: () => clock, warningMs: 10_000 });
+		const exit = (terminalId: string, reason: string, at: number) =>
+			source.bus.emit(`terminal.${terminalId}.exited`, { terminalId, reason, at });
+		// An agent that quits is no news for the header.
+		exit('aa11', 'window closed', clock);
+		await waitFor(() => store.getSnapshot().terminals.length === 0, { what: 'the card to go' });
+		expect(store.getSnapshot().warning).toBeNull();
+		// The server dies: its terminals' exits come in a burst, one notice counts them.
+		for (const [index, id] of ['bb22', 'cc33', 'dd44'].entries())
+			exit(id, 'window closed (tmux server gone)', clock + index);
+		await waitFor(() => store.getSnapshot().warning === 'tmux server is gone: 3 terminals exited', {
+			what: 'the notice',
+			state: () => String(store.getSnapshot().warning),
+		});
+		// A new server that dies later, once the notice is gone, counts afresh.
+		clock += 60_000;
+		exit('ee55', 'window closed (tmux server gone)', clock);
+		await waitFor(() => store.getSnapshot().warning === 'tmux server is gone: 1 terminal exited', {
+			what: 'the second notice',
+			state: () => String(store.getSnapshot().warning),
+		});
+		store.stop();
+	});
+
 	it("previews the selected terminal's screen, without trailing blanks", async () => {
 		const { source } = sourceWith('row one\nrow two   \n\n\n');
 		const store = createPanelStore(source);

@@ -9,6 +9,7 @@ import { type FifoReader, makeFifo, openFifoReader } from '../fifo/fifo-reader.j
 import { commandSeparator, type TmuxArg, TmuxError, type TmuxRunner } from './tmux.js';
 import {
 	keyNamePattern,
+	serverGoneReason,
 	type StagedStep,
 	type TerminalBackend,
 	type TerminalRef,
@@ -193,7 +194,7 @@ export const createTmuxBackend = (options: TmuxBackendOptions): TerminalBackend 
 			serverAlive = false;
 		}
 		// With the server gone, a window that closed and a server that died look the same.
-		const reason = serverAlive ? 'window closed' : 'window closed (tmux server gone)';
+		const reason = serverAlive ? 'window closed' : serverGoneReason;
 		for (const entry of known) {
 			if (live.has(entry.windowId) || attached.get(entry.ref.terminalId) !== entry) continue;
 			detach(entry.ref.terminalId);

@@ -17,6 +17,9 @@ export type AttachIo = {
 	detachKey: string;
 };
 
+/** The exit reason of every terminal lost with its server (tmux killed or crashed). */
+export const serverGoneReason = 'window closed (tmux server gone)';
+
 /** How far a staged delivery got: its text waits (`staged`), or waits to be submitted (`pasted`). */
 export type StagedStep = 'staged' | 'pasted';
 

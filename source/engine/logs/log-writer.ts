@@ -10,7 +10,10 @@ export const logFlushMs = 1000;
 export type LogWriterOptions = {
 	bus: EventBus;
 	directory: string;
-	/** Called once per failure streak of a terminal's log, never per chunk. */
+	/**
+	 * Called when logs start failing: once per kind of failure (a full disk is one call however
+	 * many terminals write), never per chunk; again only after writes have succeeded meanwhile.
+	 */
 	warn: (message: string) => void;
 	flushMs?: number;
 };
@@ -20,7 +23,8 @@ type TerminalLog = {
 	/** Timing lines for `{id}.log.times`, one per output chunk or input. */
 	times: string[];
 	handles: Promise<[FileHandle, FileHandle]> | undefined;
-	failing: boolean;
+	/** The error code of the failure streak this log is in (ENOSPC…), if it is failing. */
+	failing: string | undefined;
 };
 
 /** `{id}.log.times`: `o <epoch ms> <bytes>` for each output chunk, `i <epoch ms> 0` for each input. */
@@ -31,8 +35,9 @@ export const timesSuffix = '.times';
  * `cao-tui replay` needs (when each chunk came, when input was sent). Chunks are gathered in
  * memory and written by one timer through file handles kept open per terminal (opening and
  * closing files at every flush cost a third of the engine's CPU with 200 terminals), so the
- * output path never waits on the disk. A failed write is reported once; that flush's data is
- * dropped rather than piling up, and the files are opened afresh next time.
+ * output path never waits on the disk. A failed write (ENOSPC, EIO…) is reported once for all the
+ * terminals failing the same way; that flush's data is dropped rather than piling up, the files
+ * are opened afresh next time, and logging resumes by itself once writes succeed.
  */
 export const createLogWriter = (options: LogWriterOptions) => {
 	const { bus, directory, warn } = options;
@@ -47,7 +52,7 @@ export const createLogWriter = (options: LogWriterOptions) => {
 	const logOf = (id: string): TerminalLog => {
 		let log = logs.get(id);
 		if (!log) {
-			log = { chunks: [], times: [], handles: undefined, failing: false };
+			log = { chunks: [], times: [], handles: undefined, failing: undefined };
 			logs.set(id, log);
 		}
 		timer ??= setTimeout(flush, flushMs);
@@ -60,22 +65,34 @@ export const createLogWriter = (options: LogWriterOptions) => {
 		await handles?.then((opened) => Promise.all(opened.map((handle) => handle.close()))).catch(() => {});
 	};
 
+	/** Both files, or neither: one that opened is closed when the other did not. */
+	const openBoth = async (id: string): Promise<[FileHandle, FileHandle]> => {
+		const [output, timing] = await Promise.allSettled([
+			open(pathOf(id), 'a', 0o600),
+			open(`${pathOf(id)}${timesSuffix}`, 'a', 0o600),
+		]);
+		if (output.status === 'fulfilled' && timing.status === 'fulfilled') return [output.value, timing.value];
+		for (const opened of [output, timing])
+			if (opened.status === 'fulfilled') await opened.value.close().catch(() => {});
+		throw output.status === 'rejected' ? output.reason : (timing as PromiseRejectedResult).reason;
+	};
+
 	const writeOne = async (id: string, log: TerminalLog, data: string, times: string) => {
 		try {
-			log.handles ??= Promise.all([
-				open(pathOf(id), 'a', 0o600),
-				open(`${pathOf(id)}${timesSuffix}`, 'a', 0o600),
-			]);
+			log.handles ??= openBoth(id);
 			const [output, timing] = await log.handles;
 			await output.appendFile(data);
 			await timing.appendFile(times);
-			log.failing = false;
+			log.failing = undefined;
 		} catch (error) {
 			await closeHandles(log);
-			if (!log.failing) {
-				log.failing = true;
-				warn(`log for terminal ${id} not written: ${oneLine(error)}`);
-			}
+			if (log.failing) return;
+			const code = (error as NodeJS.ErrnoException).code ?? 'error';
+			// A full disk fails every terminal's log: the first one says it for all of them.
+			const known = [...logs.values()].some((other) => other.failing === code);
+			log.failing = code;
+			if (!known)
+				warn(`log for terminal ${id} not written: ${oneLine(error)} (logging resumes when writes succeed)`);
 		}
 	};
 

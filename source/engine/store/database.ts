@@ -80,26 +80,64 @@ const migrations: readonly string[] = [
 
 export const schemaVersion = migrations.length;
 
+/** How long a write waits for another process's (the engine's, a CLI's) before SQLITE_BUSY. */
+export const busyTimeoutMs = 5000;
+
+/**
+ * Turns WAL on (it stays on in the file). SQLite answers SQLITE_BUSY at once, without its busy
+ * handler, when processes open a new file at the same moment: tried again until the timeout.
+ */
+const enableWal = (db: Db): void => {
+	const deadline = Date.now() + busyTimeoutMs;
+	const pause = new Int32Array(new SharedArrayBuffer(4));
+	for (;;) {
+		try {
+			db.pragma('journal_mode = WAL');
+			return;
+		} catch (error) {
+			if ((error as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() > deadline) throw error;
+			// A synchronous pause: opening the store is synchronous, and this happens only at a file's birth.
+			Atomics.wait(pause, 0, 0, 10);
+		}
+	}
+};
+
 export const openDatabase = (file: string): Db => {
 	mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-	const db = new Database(file);
-	db.pragma('journal_mode = WAL');
+	// The timeout from the first statement on: switching a new file to WAL takes a lock too.
+	const db = new Database(file, { timeout: busyTimeoutMs });
+	enableWal(db);
 	// Other processes (the CLI's one-shot commands) share the file: wait rather than fail.
-	db.pragma('busy_timeout = 5000');
+	db.pragma(`busy_timeout = ${busyTimeoutMs}`);
 	db.pragma('foreign_keys = ON');
 	migrate(db);
 	return db;
 };
 
+/**
+ * Runs the migrations not run yet, one immediate transaction each. The version is read inside the
+ * transaction: processes opening a new file at once (an engine and CLIs) would otherwise each run
+ * the first migration, and all but one fail with "table terminals already exists".
+ */
 const migrate = (db: Db): void => {
-	const current = db.pragma('user_version', { simple: true }) as number;
-	if (current > migrations.length) {
-		throw new Error(`database schema version ${current} is newer than this cao-tui (${migrations.length})`);
-	}
-	for (let version = current; version < migrations.length; version++) {
-		db.transaction(() => {
-			db.exec(migrations[version] as string);
-			db.pragma(`user_version = ${version + 1}`);
-		}).immediate();
+	/** The schema version; refuses a file a newer cao-tui has migrated. */
+	const version = (): number => {
+		const current = db.pragma('user_version', { simple: true }) as number;
+		if (current > migrations.length) {
+			throw new Error(`database schema version ${current} is newer than this cao-tui (${migrations.length})`);
+		}
+		return current;
+	};
+	// The usual case, without taking the write lock.
+	if (version() === migrations.length) return;
+	const step = db.transaction((): boolean => {
+		const current = version();
+		if (current === migrations.length) return false;
+		db.exec(migrations[current] as string);
+		db.pragma(`user_version = ${current + 1}`);
+		return true;
+	});
+	while (step.immediate()) {
+		// One migration per transaction, until none is left.
 	}
 };

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -68,5 +68,44 @@ describe('LogWriter', () => {
 		const perTerminal = warnings.filter((message) => message.includes('cccc0003'));
 		expect(perTerminal).toHaveLength(1);
 		expect(perTerminal[0]).toMatch(/^log for terminal cccc0003 not written: ENOTDIR/);
+	});
+
+	it('says once that the disk is full, whatever number of terminals write, and resumes by itself', async () => {
+		const warnings: string[] = [];
+		const bus = createEventBus((error) => {
+			throw error;
+		});
+		const directory = join(dir, 'logs');
+		mkdirSync(directory);
+		const writer = createLogWriter({ bus, directory, warn: (message) => warnings.push(message) });
+		writer.start();
+		const ids = ['eeee0001', 'eeee0002', 'eeee0003'];
+		// Writes to /dev/full fail with ENOSPC: a full disk, without root or a real full disk.
+		for (const id of ids) symlinkSync('/dev/full', writer.pathOf(id));
+		for (let round = 0; round < 4; round++) {
+			for (const id of ids) output(bus, id, `lost ${round} `);
+			await writer.flush();
+		}
+		expect(warnings).toHaveLength(1);
+		expect(warnings[0]).toMatch(
+			/^log for terminal eeee000[123] not written: ENOSPC: no space left on device, write \(logging resumes when writes succeed\)$/,
+		);
+		// Space again: the links give way to plain files and the next flush writes there.
+		for (const id of ids) rmSync(writer.pathOf(id));
+		for (const id of ids) output(bus, id, 'kept');
+		await writer.flush();
+		for (const id of ids) expect(readFileSync(writer.pathOf(id), 'utf8')).toBe('kept');
+		// The timing lines of the lost chunks went with them: the times file matches the log.
+		expect(readFileSync(`${writer.pathOf('eeee0001')}.times`, 'utf8')).toMatch(/^o \d+ 4\n$/);
+		// A new failure after the recovery is a new streak, reported again (the file is opened
+		// afresh when the terminal comes back after its exit).
+		bus.emit('terminal.eeee0002.exited', { terminalId: 'eeee0002', reason: 'window closed', at: Date.now() });
+		await writer.flush();
+		rmSync(writer.pathOf('eeee0002'));
+		symlinkSync('/dev/full', writer.pathOf('eeee0002'));
+		output(bus, 'eeee0002', 'lost again');
+		await writer.stop();
+		expect(warnings).toHaveLength(2);
+		expect(warnings[1]).toMatch(/^log for terminal eeee0002 not written: ENOSPC/);
 	});
 });
