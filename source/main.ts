@@ -9,6 +9,7 @@ import { createTmuxBackend } from './engine/backends/tmux-backend.js';
 import { createEngine, type Engine } from './engine/engine.js';
 import { lastReply } from './engine/terminals/reply-store.js';
 import { oneLine } from './errors.js';
+import { preparePrivateHome } from './home.js';
 import { type LaunchSpec, parseLaunchSpec } from './headless/launch-spec.js';
 import { printEvents } from './headless/ndjson-printer.js';
 import { getProvider } from './providers/registry.js';
@@ -38,6 +39,8 @@ export type ServeOptions = {
  */
 export const serveEngine = async (options: ServeOptions = {}) => {
 	const paths = resolvePaths();
+	// Before the engine opens its database there: an insecure CAO_HOME stops everything.
+	preparePrivateHome(paths.home);
 	const engine = createEngine({ paths, tmuxSocket: resolveTmuxSocket(), backend: options.backend });
 	let api: Server;
 	try {

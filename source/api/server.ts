@@ -1,7 +1,8 @@
-import { chmodSync, existsSync, mkdirSync, unlinkSync } from 'node:fs';
+import { existsSync, unlinkSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Engine } from '../engine/engine.js';
 import { CaoError, NotFoundError, oneLine, ValidationError } from '../errors.js';
+import { preparePrivateHome, securePrivateSocket } from '../home.js';
 import { requestEngine } from './client.js';
 import { route } from './routes.js';
 
@@ -92,8 +93,7 @@ export const startApiServer = async (options: ApiServerOptions): Promise<Server>
 		throw new CaoError(
 			`the control socket path is too long for a Unix socket: ${socketPath} (set a shorter CAO_HOME)`,
 		);
-	mkdirSync(options.home, { recursive: true, mode: 0o700 });
-	chmodSync(options.home, 0o700);
+	preparePrivateHome(options.home);
 	await claimSocket(socketPath);
 	const info = () => ({ pid: process.pid, home: options.home, ...options.info });
 
@@ -144,7 +144,12 @@ export const startApiServer = async (options: ApiServerOptions): Promise<Server>
 	} finally {
 		process.umask(umask);
 	}
-	chmodSync(socketPath, 0o600);
+	try {
+		securePrivateSocket(socketPath);
+	} catch (error) {
+		await stopApiServer(server, socketPath);
+		throw error;
+	}
 	return server;
 };
 
