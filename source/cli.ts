@@ -64,6 +64,9 @@ const help = `
     --backend auto|tmux|pty     Where terminals live: tmux (they outlive the engine, can be
                                 attached from anywhere) or node-pty (inside the engine, they end
                                 with it); auto: tmux when it is on PATH (default; CAO_BACKEND)
+    --listen [HOST:]PORT        Also serve the control API on TCP (default host 127.0.0.1);
+                                every request needs Authorization: Bearer $CAO_API_TOKEN
+                                (CAO_API_TOKEN: at least 32 characters). No TCP without it
     --launch PROVIDER[:PROFILE] Create a terminal at start; repeatable (providers: shell, fake)
     --session NAME              tmux session for launched terminals (default: one per terminal)
     --working-directory DIR     Where launched agents start (default: here)
@@ -87,6 +90,7 @@ const help = `
     CAO_HOME          State folder: database, logs, FIFOs (default ~/.cao)
     CAO_TMUX_SOCKET   Use a private tmux server (tmux -L NAME); default: your tmux server
     CAO_BACKEND       auto, tmux or pty, as --backend
+    CAO_API_TOKEN     The bearer token --listen requires (at least 32 characters)
     CAO_DEBUG=1       Print stack traces of internal errors
 
   Examples
@@ -102,6 +106,7 @@ const cli = meow(help, {
 		ui: { type: 'boolean', default: true },
 		demo: { type: 'boolean', default: false },
 		backend: { type: 'string' },
+		listen: { type: 'string' },
 		launch: { type: 'string', isMultiple: true, default: [] },
 		session: { type: 'string' },
 		workingDirectory: { type: 'string' },
@@ -140,6 +145,7 @@ const run = async (): Promise<void> => {
 					launch: cli.flags.launch,
 					session: cli.flags.session,
 					workingDirectory: cli.flags.workingDirectory,
+					listen: cli.flags.listen,
 				});
 			return (await import('./main.js')).runHeadless({
 				backend: resolveBackend(cli.flags.backend),
@@ -147,6 +153,7 @@ const run = async (): Promise<void> => {
 				launch: cli.flags.launch,
 				session: cli.flags.session,
 				workingDirectory: cli.flags.workingDirectory,
+				listen: cli.flags.listen,
 			});
 		case 'output': {
 			const [terminalId] = rest;
