@@ -2,6 +2,7 @@
 import meow from 'meow';
 import { resolveBackend } from './config.js';
 import { CaoError, oneLine } from './errors.js';
+import { assertTerminalId } from './names.js';
 
 const help = `
   Usage
@@ -158,6 +159,7 @@ const run = async (): Promise<void> => {
 		case 'output': {
 			const [terminalId] = rest;
 			if (!terminalId) throw new CaoError('output needs a terminal id: cao-tui output TERMINAL [--last]');
+			assertTerminalId(terminalId);
 			return (await import('./main.js')).printOutput(terminalId, cli.flags.last);
 		}
 		case 'launch': {
@@ -173,14 +175,17 @@ const run = async (): Promise<void> => {
 			const [terminalId, ...words] = rest;
 			if (!terminalId || words.length === 0)
 				throw new CaoError(`${command} needs a terminal and a text: cao-tui ${command} TERMINAL TEXT`);
+			assertTerminalId(terminalId);
 			const commands = await import('./commands/client-commands.js');
 			return commands[command](terminalId, words.join(' '), write);
 		}
 		case 'status':
+			if (rest[0] !== undefined) assertTerminalId(rest[0]);
 			return (await import('./commands/client-commands.js')).status(cli.flags.json, write, rest[0]);
 		case 'kill': {
 			const [terminalId] = rest;
 			if (!terminalId) throw new CaoError('kill needs a terminal id: cao-tui kill TERMINAL');
+			assertTerminalId(terminalId);
 			return (await import('./commands/client-commands.js')).kill(terminalId, write);
 		}
 		case 'shutdown':
@@ -191,6 +196,7 @@ const run = async (): Promise<void> => {
 		case 'attach': {
 			const [terminalId] = rest;
 			if (!terminalId) throw new CaoError('attach needs a terminal id: cao-tui attach TERMINAL');
+			assertTerminalId(terminalId);
 			return (await import('./commands/attach.js')).attach(terminalId);
 		}
 		case 'flow':

@@ -7,6 +7,7 @@ import type { TerminalStatus } from '../engine/status/statuses.js';
 import { runTurn } from '../engine/terminals/turn-end.js';
 import type { FlowRecord, FlowRepository } from '../engine/store/flow-repository.js';
 import { CaoError, NotFoundError, oneLine } from '../errors.js';
+import { assertFlowName } from '../names.js';
 import { type Flow, missedRunPlan, nextRunAfter, renderPrompt } from './flow.js';
 import { gateCommand, loadFlow } from './flow-file.js';
 
@@ -105,7 +106,7 @@ const runGate = (script: string, folder: string, timeoutMs: number): Promise<Gat
 
 /** The flow called `name`; one line when there is none. */
 export const flowNamed = (flows: FlowRepository, name: string): FlowRecord => {
-	const record = flows.get(name);
+	const record = flows.get(assertFlowName(name));
 	if (!record) throw new NotFoundError(`no flow '${name}' (see cao-tui flow list)`);
 	return record;
 };
