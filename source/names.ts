@@ -29,7 +29,6 @@ export type NameKind = keyof typeof rules;
 /** A name as an error message may show it: one line, printable, at most 64 characters. */
 export const shownName = (value: unknown): string => {
 	const text = typeof value === 'string' ? value : String(value);
-	// eslint-disable-next-line no-control-regex -- control bytes are exactly what is replaced
 	const printable = text.replace(/[\x00-\x1f\x7f-\x9f]/g, '?');
 	return printable.length > 64 ? `${printable.slice(0, 64)}…` : printable;
 };

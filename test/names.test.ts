@@ -37,7 +37,6 @@ describe('one validator for every name that comes from outside', () => {
 			expect(error, JSON.stringify(value)).toBeInstanceOf(ValidationError);
 			const message = (error as Error).message;
 			expect(message.startsWith(`invalid ${kind} '`)).toBe(true);
-			// eslint-disable-next-line no-control-regex -- no control byte may reach the message
 			expect(message).not.toMatch(/[\x00-\x1f]/);
 			expect(message.length).toBeLessThan(200);
 		}

@@ -114,13 +114,18 @@ export const startApiServer = async (options: ApiServerOptions): Promise<Server>
 		...options.info,
 	});
 
-	/** The request's path segments; a malformed one (bad %-escape, bad URL) is a 400, not a crash. */
+	/**
+	 * The request's path segments, taken literally: `..` is not resolved away (it reaches the
+	 * validators and is refused there). A malformed %-escape is a 400, not a crash.
+	 */
 	const target = (request: IncomingMessage) => {
+		const url = request.url ?? '/';
+		const at = url.indexOf('?');
+		const pathname = at === -1 ? url : url.slice(0, at);
 		try {
-			const url = new URL(request.url ?? '/', 'http://cao');
 			return {
-				path: url.pathname.split('/').filter(Boolean).map(decodeURIComponent),
-				query: url.searchParams,
+				path: pathname.split('/').filter(Boolean).map(decodeURIComponent),
+				query: new URLSearchParams(at === -1 ? '' : url.slice(at + 1)),
 			};
 		} catch {
 			throw new ValidationError('the request path is malformed');
