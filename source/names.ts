@@ -12,6 +12,8 @@ export const terminalIdPattern = /^[0-9a-f]{8}$/;
 export const profileNamePattern = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 /** Flow names become session names (`cao-flow-NAME`) and event topics. */
 export const flowNamePattern = /^[A-Za-z0-9_-]{1,64}$/;
+/** Who sent a message: a terminal id, or a name such as `user` for the command line. */
+export const senderPattern = /^[A-Za-z0-9_-]{1,64}$/;
 // 80 fits `cao-flow-` and a 64-character flow name; tmux takes far longer session names.
 export const sessionPattern = /^cao-[A-Za-z0-9_-]{1,80}$/;
 
@@ -22,6 +24,10 @@ const rules = {
 		rule: "letters, digits, '-' and '_', at most 64, starting with a letter or digit",
 	},
 	'flow name': { pattern: flowNamePattern, rule: "letters, digits, '-' and '_', at most 64" },
+	sender: {
+		pattern: senderPattern,
+		rule: "a terminal id or a name: letters, digits, '-' and '_', at most 64",
+	},
 } as const;
 
 export type NameKind = keyof typeof rules;
