@@ -26,7 +26,14 @@ describe('cao-tui command line', () => {
 	it('documents the headless mode and its events in --help', async () => {
 		const result = await runCli(['--help'], sandbox.env);
 		expect(result.code).toBe(0);
-		for (const text of ['--no-ui', '--launch PROVIDER[:PROFILE]', 'terminal.ID.status', 'CAO_TMUX_SOCKET']) {
+		for (const text of [
+			'--no-ui',
+			'--launch PROVIDER[:PROFILE]',
+			'terminal.ID.status',
+			'CAO_TMUX_SOCKET',
+			'--listen [HOST:]PORT',
+			'CAO_API_TOKEN',
+		]) {
 			expect(result.stdout).toContain(text);
 		}
 	});

@@ -126,6 +126,12 @@ describe('the control API on TCP: only with --listen and a token', () => {
 		);
 		expect(posted.status).toBe(401);
 		expect((await requestEngine(sandbox.paths.socket, 'GET', '/terminals')) as unknown[]).toEqual([]);
+		// A large body without the token is not read: the 401 comes first, or the connection closes.
+		const flood = await tcpCall(address, 'POST', '/inbox', {}, Buffer.alloc(20 * 1024 * 1024, 'a')).then(
+			(answer) => String(answer.status),
+			(error: NodeJS.ErrnoException) => error.code ?? String(error),
+		);
+		expect(flood).toMatch(/^(401|EPIPE|ECONNRESET)$/);
 
 		const authorization = `Bearer ${token}`;
 		expect(await tcpCall(address, 'GET', '/health', { authorization })).toMatchObject({
