@@ -7,10 +7,12 @@ import {
 	readdirSync,
 	readFileSync,
 	readlinkSync,
+	statSync,
 	writeFileSync,
 } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { attribution } from '../../source/engine/inbox/inbox-service.js';
@@ -216,6 +218,36 @@ describeWithTmux('the control API under bad input, on a real engine process', ()
 			await raw('POST', '/inbox', `${'['.repeat(100_000)}${']'.repeat(100_000)}`),
 			400,
 		);
+	});
+
+	it('drops connections that do not speak HTTP, or send oversized headers, and keeps serving', async () => {
+		/** Writes `bytes` on a raw connection; resolves with what came back before it closed. */
+		const rawSocket = (bytes: Buffer | string) =>
+			new Promise<string>((resolve) => {
+				const socket = connect(socketPath);
+				let answer = '';
+				socket.setEncoding('utf8').on('data', (chunk: string) => (answer += chunk));
+				socket.on('error', () => {});
+				socket.on('close', () => resolve(answer));
+				socket.end(bytes);
+			});
+		const cases: (Buffer | string)[] = [
+			randomBytes(64 * 1024),
+			'\u0000\u0000\u0000\u0000',
+			'FROB /health HTTP/1.1\r\n\r\n',
+			'GET /health HTTP/9.9\r\n\r\n',
+			`GET /health HTTP/1.1\r\nx-big: ${'a'.repeat(100 * 1024)}\r\n\r\n`,
+			'POST /inbox HTTP/1.1\r\ncontent-length: 5\r\ntransfer-encoding: chunked\r\n\r\n0\r\n\r\n',
+			'POST /inbox HTTP/1.1\r\ncontent-length: -1\r\n\r\n',
+			'POST /inbox HTTP/1.1\r\ntransfer-encoding: chunked\r\n\r\nzz\r\n',
+		];
+		for (const bytes of cases) {
+			const answer = await rawSocket(bytes);
+			// Nothing, or an HTTP error status; never a success, never a stack trace.
+			expect(answer).not.toMatch(/^HTTP\/1\.1 2|\s+at .*\(/);
+			tally.push({ group: 'not HTTP, bad framing, huge headers', outcome: 'connection dropped' });
+			await expectAlive();
+		}
 	});
 
 	it('refuses wrong JSON types and missing fields with a 400 naming the field', async () => {
@@ -585,12 +617,22 @@ describeWithTmux('the control API under bad input, on a real engine process', ()
 	it('survives 10 MB of random bytes written into a terminal FIFO: bounded memory, sane status, still works', async () => {
 		const fifo = join(sandbox.paths.fifos, `${terminalId}.fifo`);
 		expect(existsSync(fifo)).toBe(true);
+		const log = join(sandbox.paths.logs, `${terminalId}.log`);
+		const logged = existsSync(log) ? statSync(log).size : 0;
 		const before = rss();
 		await writeFile(fifo, randomBytes(10 * 1024 * 1024));
 		tally.push({ group: 'FIFO garbage (10 MB)', outcome: 'survived' });
 		await expectAlive();
-		figures.push(`engine RSS growth over 10 MB of FIFO garbage: ${megabytes(rss() - before)}`);
+		expect(terminalStatuses).toContain(await statusOf(terminalId));
+		// Measured once the log writer has flushed it (its peak: the second of output it holds, joined).
+		await waitFor(() => existsSync(log) && statSync(log).size - logged >= 10 * 1024 * 1024, {
+			what: 'the garbage in the log',
+		});
+		figures.push(
+			`engine RSS growth over 10 MB of FIFO garbage, after the log flush: ${megabytes(rss() - before)}`,
+		);
 		expect(rss() - before).toBeLessThan(100 * 1024 * 1024);
+		await expectAlive();
 		expect(terminalStatuses).toContain(await statusOf(terminalId));
 		// Not stuck: the agent takes a turn after the garbage, and its status follows.
 		expect(await turn(terminalId, 'after the garbage')).toBe('Echo: after the garbage');
