@@ -1,10 +1,5 @@
 import { chmodSync, existsSync, lstatSync, mkdirSync, statSync } from 'node:fs';
-import { CaoError } from './errors.js';
-
-/** CAO_HOME (or the control socket) could be read or entered by another user: nothing starts. */
-export class InsecureHomeError extends CaoError {
-	override readonly name = 'InsecureHomeError';
-}
+import { InsecureHomeError } from './errors.js';
 
 const octal = (mode: number) => `0${(mode & 0o777).toString(8)}`;
 
