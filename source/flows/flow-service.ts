@@ -9,7 +9,7 @@ import type { FlowRecord, FlowRepository } from '../engine/store/flow-repository
 import { CaoError, NotFoundError, oneLine } from '../errors.js';
 import { assertFlowName } from '../names.js';
 import { type Flow, missedRunPlan, nextRunAfter, renderPrompt } from './flow.js';
-import { gateCommand, loadFlow } from './flow-file.js';
+import { flowTrustProblem, gateCommand, loadFlow } from './flow-file.js';
 
 /** What flows need of the engine's terminals. */
 export type FlowTerminals = {
@@ -181,6 +181,9 @@ export const createFlowService = (options: FlowServiceOptions) => {
 			let prompt: string;
 			try {
 				flow = await load(record);
+				// Checked at every run, not only at `flow add`: the files may have changed since.
+				const untrusted = await flowTrustProblem(flow, record.file);
+				if (untrusted) throw new CaoError(untrusted);
 				const previous = record.terminalId ? terminals.statusOf(record.terminalId) : undefined;
 				if (previous === 'processing')
 					return skip(name, runId, `busy: the previous run's agent (${record.terminalId}) still works`);
@@ -291,6 +294,9 @@ export const createFlowService = (options: FlowServiceOptions) => {
 				let flow: Flow;
 				try {
 					flow = await load(record);
+					// Checked at every run, not only at `flow add`: the files may have changed since.
+					const untrusted = await flowTrustProblem(flow, record.file);
+					if (untrusted) throw new CaoError(untrusted);
 				} catch (error) {
 					fail(record.name, newRunId(), oneLine(error));
 					// A next run still to come stays; a passed one moves to the schedule last read.
