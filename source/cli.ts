@@ -2,6 +2,7 @@
 import meow from 'meow';
 import { resolveBackend } from './config.js';
 import { CaoError, oneLine } from './errors.js';
+import { assertTerminalId } from './names.js';
 
 const help = `
   Usage
@@ -64,6 +65,9 @@ const help = `
     --backend auto|tmux|pty     Where terminals live: tmux (they outlive the engine, can be
                                 attached from anywhere) or node-pty (inside the engine, they end
                                 with it); auto: tmux when it is on PATH (default; CAO_BACKEND)
+    --listen [HOST:]PORT        Also serve the control API on TCP (default host 127.0.0.1);
+                                every request needs Authorization: Bearer $CAO_API_TOKEN
+                                (CAO_API_TOKEN: at least 32 characters). No TCP without it
     --launch PROVIDER[:PROFILE] Create a terminal at start; repeatable (providers: shell, fake)
     --session NAME              tmux session for launched terminals (default: one per terminal)
     --working-directory DIR     Where launched agents start (default: here)
@@ -87,6 +91,7 @@ const help = `
     CAO_HOME          State folder: database, logs, FIFOs (default ~/.cao)
     CAO_TMUX_SOCKET   Use a private tmux server (tmux -L NAME); default: your tmux server
     CAO_BACKEND       auto, tmux or pty, as --backend
+    CAO_API_TOKEN     The bearer token --listen requires (at least 32 characters)
     CAO_RETENTION_DAYS  Days ended terminals' rows, messages and logs are kept (default 14;
                       0 keeps them); older ones are removed when the engine starts
     CAO_DEBUG=1       Print stack traces of internal errors
@@ -104,6 +109,7 @@ const cli = meow(help, {
 		ui: { type: 'boolean', default: true },
 		demo: { type: 'boolean', default: false },
 		backend: { type: 'string' },
+		listen: { type: 'string' },
 		launch: { type: 'string', isMultiple: true, default: [] },
 		session: { type: 'string' },
 		workingDirectory: { type: 'string' },
@@ -142,6 +148,7 @@ const run = async (): Promise<void> => {
 					launch: cli.flags.launch,
 					session: cli.flags.session,
 					workingDirectory: cli.flags.workingDirectory,
+					listen: cli.flags.listen,
 				});
 			return (await import('./main.js')).runHeadless({
 				backend: resolveBackend(cli.flags.backend),
@@ -149,10 +156,12 @@ const run = async (): Promise<void> => {
 				launch: cli.flags.launch,
 				session: cli.flags.session,
 				workingDirectory: cli.flags.workingDirectory,
+				listen: cli.flags.listen,
 			});
 		case 'output': {
 			const [terminalId] = rest;
 			if (!terminalId) throw new CaoError('output needs a terminal id: cao-tui output TERMINAL [--last]');
+			assertTerminalId(terminalId);
 			return (await import('./main.js')).printOutput(terminalId, cli.flags.last);
 		}
 		case 'launch': {
@@ -168,14 +177,17 @@ const run = async (): Promise<void> => {
 			const [terminalId, ...words] = rest;
 			if (!terminalId || words.length === 0)
 				throw new CaoError(`${command} needs a terminal and a text: cao-tui ${command} TERMINAL TEXT`);
+			assertTerminalId(terminalId);
 			const commands = await import('./commands/client-commands.js');
 			return commands[command](terminalId, words.join(' '), write);
 		}
 		case 'status':
+			if (rest[0] !== undefined) assertTerminalId(rest[0]);
 			return (await import('./commands/client-commands.js')).status(cli.flags.json, write, rest[0]);
 		case 'kill': {
 			const [terminalId] = rest;
 			if (!terminalId) throw new CaoError('kill needs a terminal id: cao-tui kill TERMINAL');
+			assertTerminalId(terminalId);
 			return (await import('./commands/client-commands.js')).kill(terminalId, write);
 		}
 		case 'shutdown':
@@ -186,6 +198,7 @@ const run = async (): Promise<void> => {
 		case 'attach': {
 			const [terminalId] = rest;
 			if (!terminalId) throw new CaoError('attach needs a terminal id: cao-tui attach TERMINAL');
+			assertTerminalId(terminalId);
 			return (await import('./commands/attach.js')).attach(terminalId);
 		}
 		case 'flow':

@@ -22,6 +22,11 @@ export class ValidationError extends CaoError {
 	override readonly name = 'ValidationError';
 }
 
+/** CAO_HOME (or the control socket) could be read or entered by another user: nothing starts. */
+export class InsecureHomeError extends CaoError {
+	override readonly name = 'InsecureHomeError';
+}
+
 /** The text of any thrown value, reduced to its first line. */
 export const oneLine = (error: unknown): string => {
 	const text = error instanceof Error ? error.message : String(error);

@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { NoEngineError, requestEngine } from './api/client.js';
 import { startApiServer, stopApiServer } from './api/server.js';
+import { resolveTcpListen } from './api/tcp.js';
 import { readLiveTerminal } from './commands/live-terminal.js';
 import { type BackendKind, resolvePaths, resolveTmuxSocket } from './config.js';
 import { createTmuxRunner } from './engine/backends/tmux.js';
@@ -9,6 +10,7 @@ import { createTmuxBackend } from './engine/backends/tmux-backend.js';
 import { createEngine, type Engine } from './engine/engine.js';
 import { lastReply } from './engine/terminals/reply-store.js';
 import { oneLine } from './errors.js';
+import { preparePrivateHome } from './home.js';
 import { type LaunchSpec, parseLaunchSpec } from './headless/launch-spec.js';
 import { printEvents } from './headless/ndjson-printer.js';
 import { getProvider } from './providers/registry.js';
@@ -19,12 +21,16 @@ export type HeadlessOptions = {
 	launch: readonly string[];
 	workingDirectory?: string;
 	session?: string;
+	/** `--listen [HOST:]PORT`: the control API on TCP too (needs CAO_API_TOKEN). */
+	listen?: string;
 };
 
 export const stderrLine = (message: string) => process.stderr.write(`cao-tui: ${message}\n`);
 
 export type ServeOptions = {
 	backend?: BackendKind;
+	/** `--listen [HOST:]PORT`, checked (with its token) before anything starts. */
+	listen?: string;
 	/** Subscribes views to the bus before the engine starts (so they see every event). */
 	beforeStart?(engine: Engine): void;
 	/** Runs first when the engine stops (a view steps down). */
@@ -37,7 +43,10 @@ export type ServeOptions = {
  * too (no FIFO, pipe or hook left) and says why in one line. The tmux terminals keep running.
  */
 export const serveEngine = async (options: ServeOptions = {}) => {
+	const tcp = resolveTcpListen(options.listen);
 	const paths = resolvePaths();
+	// Before the engine opens its database there: an insecure CAO_HOME stops everything.
+	preparePrivateHome(paths.home);
 	const engine = createEngine({ paths, tmuxSocket: resolveTmuxSocket(), backend: options.backend });
 	let api: Server;
 	try {
@@ -47,6 +56,7 @@ export const serveEngine = async (options: ServeOptions = {}) => {
 			home: paths.home,
 			socketPath: paths.socket,
 			info: { backend: engine.backend.kind },
+			...(tcp ? { tcp } : {}),
 		});
 	} catch (error) {
 		await engine.stop();
@@ -114,6 +124,7 @@ export const runHeadless = async (options: HeadlessOptions): Promise<void> => {
 	const specs = parseLaunches(options.launch);
 	const { engine, stop } = await serveEngine({
 		backend: options.backend,
+		listen: options.listen,
 		beforeStart: (engine) => printEvents(engine.bus, (line) => process.stdout.write(line)),
 	});
 	// Whoever reads the events went away (`| head`): stop cleanly rather than die on EPIPE.

@@ -3,6 +3,7 @@ import type { Engine } from '../engine/engine.js';
 import { messageStatuses } from '../engine/store/inbox-repository.js';
 import { NotFoundError, ValidationError } from '../errors.js';
 import { describeIssue } from '../frontmatter.js';
+import { assertFlowName, assertTerminalId, terminalIdPattern } from '../names.js';
 
 /** What a route answers: a JSON body, or a stream of events (the response stays open). */
 export type Reply = { status: number; body: unknown } | { stream: 'events' };
@@ -24,7 +25,7 @@ const createTerminal = z.strictObject({
 	env: envVars.optional(),
 	args: z.array(z.string()).optional(),
 	/** The terminal that asks (a supervisor), for replies. */
-	callerId: z.string().optional(),
+	callerId: z.string().regex(terminalIdPattern, 'a terminal id: 8 hex digits').optional(),
 	/** The provider when neither `provider` nor the profile names one (a supervisor's own). */
 	defaultProvider: z.string().min(1).optional(),
 });
@@ -32,7 +33,7 @@ const input = z.strictObject({ text: z.string() });
 const keys = z.strictObject({ keys: z.array(z.string().min(1)).min(1) });
 const message = z.strictObject({
 	senderId: z.string().min(1),
-	receiverId: z.string().min(1),
+	receiverId: z.string().regex(terminalIdPattern, 'a terminal id: 8 hex digits'),
 	message: z.string(),
 });
 const inboxStatus = z.enum(messageStatuses);
@@ -61,6 +62,7 @@ export const route = async ({ engine, info }: RouteContext, request: Request): P
 	}
 
 	if (resource === 'terminals') {
+		if (id !== undefined) assertTerminalId(id);
 		if (!id) {
 			if (method === 'GET') return ok(engine.terminals.list());
 			if (method === 'POST') {
@@ -96,14 +98,17 @@ export const route = async ({ engine, info }: RouteContext, request: Request): P
 			return ok(engine.inbox.send(senderId, receiverId, body), 201);
 		}
 		if (method === 'GET' && id) {
-			engine.terminals.get(id);
+			engine.terminals.get(assertTerminalId(id));
 			return ok(engine.inbox.list(id, parse(inboxStatus, query.get('status') ?? 'pending')));
 		}
 	}
 
 	if (resource === 'flows' && id && action === 'run' && method === 'POST') {
 		// Answered at once; the outcome comes as flow.NAME.* events carrying this run's id.
-		return ok({ started: id, runId: engine.flows.startRun(id) }, 202);
+		// Only a registered flow runs, as its file says: nothing in the request may add a script,
+		// a file or a prompt.
+		parse(z.strictObject({}), request.body);
+		return ok({ started: id, runId: engine.flows.startRun(assertFlowName(id)) }, 202);
 	}
 
 	throw new NotFoundError(`no route ${where}`);

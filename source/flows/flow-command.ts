@@ -5,6 +5,7 @@ import { resolvePaths } from '../config.js';
 import { openDatabase } from '../engine/store/database.js';
 import { createFlowRepository, type FlowRecord } from '../engine/store/flow-repository.js';
 import { CaoError } from '../errors.js';
+import { assertFlowName } from '../names.js';
 import { formatTable } from '../commands/table.js';
 import { createProfileStore } from '../profiles/profile-store.js';
 import { nextRunAfter } from './flow.js';
@@ -72,7 +73,7 @@ export const runFlowCommand = async (args: readonly string[], json: boolean, wri
 	const [action, argument] = args;
 	if (action === 'run') {
 		if (!argument) throw new CaoError('flow run needs a name: cao-tui flow run NAME');
-		return runNow(argument, write);
+		return runNow(assertFlowName(argument), write);
 	}
 	const paths = resolvePaths();
 	const db = openDatabase(paths.database);

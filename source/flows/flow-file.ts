@@ -27,6 +27,34 @@ export const gateCommand = (script: string, folder: string): { program: string; 
 	return { program: command.includes('/') ? resolve(folder, command) : command, args };
 };
 
+/**
+ * Why another user could change what `path` (a flow file or its gate script) makes the engine
+ * run as you: it is writable by everyone, or owned by someone else (root aside). Undefined when
+ * it is safe, or missing (that is reported on its own).
+ */
+const openToOthers = async (path: string): Promise<string | undefined> => {
+	const info = await stat(path).catch(() => undefined);
+	if (!info) return undefined;
+	const uid = process.getuid?.();
+	if (uid !== undefined && info.uid !== uid && info.uid !== 0)
+		return `${path} is owned by uid ${info.uid}, not you: another user decides what it runs`;
+	if ((info.mode & 0o002) !== 0)
+		return `${path} is writable by every user (mode 0${(info.mode & 0o777).toString(8)}): run chmod o-w ${path}`;
+	return undefined;
+};
+
+/**
+ * What makes a registered flow unsafe to run: its file, or its gate script when that is a file
+ * next to it (a bare command comes from PATH), open to other users.
+ */
+export const flowTrustProblem = async (
+	flow: Pick<Flow, 'script'>,
+	file: string,
+): Promise<string | undefined> => {
+	const program = flow.script ? gateCommand(flow.script, dirname(file)).program : '';
+	return (await openToOthers(file)) ?? (program.includes('/') ? await openToOthers(program) : undefined);
+};
+
 const isExecutable = (path: string) =>
 	access(path, constants.X_OK).then(
 		() => true,
@@ -57,6 +85,8 @@ export const checkFlow = async (
 ): Promise<void> => {
 	const fail = (field: string, problem: string) =>
 		new ValidationError(`flow ${file}: field '${field}': ${problem}`);
+	const untrusted = await openToOthers(file);
+	if (untrusted) throw new ValidationError(`flow ${file}: ${untrusted}`);
 	const profile = await profiles.get(flow.agentProfile).catch((error: unknown) => {
 		throw fail('agent_profile', oneLine(error));
 	});
@@ -81,7 +111,9 @@ export const checkFlow = async (
 			throw fail('script', `${oneLine(error)} in the prompt, and no script gives it`);
 		}
 	if (flow.script) {
-		const problem = await gateProblem(gateCommand(flow.script, folder).program);
+		const program = gateCommand(flow.script, folder).program;
+		const problem =
+			(await gateProblem(program)) ?? (program.includes('/') ? await openToOthers(program) : undefined);
 		if (problem) throw fail('script', problem);
 	}
 	if (flow.workingDirectory) {

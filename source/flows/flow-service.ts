@@ -7,8 +7,9 @@ import type { TerminalStatus } from '../engine/status/statuses.js';
 import { runTurn } from '../engine/terminals/turn-end.js';
 import type { FlowRecord, FlowRepository } from '../engine/store/flow-repository.js';
 import { CaoError, NotFoundError, oneLine } from '../errors.js';
+import { assertFlowName } from '../names.js';
 import { type Flow, missedRunPlan, nextRunAfter, renderPrompt } from './flow.js';
-import { gateCommand, loadFlow } from './flow-file.js';
+import { flowTrustProblem, gateCommand, loadFlow } from './flow-file.js';
 
 /** What flows need of the engine's terminals. */
 export type FlowTerminals = {
@@ -105,7 +106,7 @@ const runGate = (script: string, folder: string, timeoutMs: number): Promise<Gat
 
 /** The flow called `name`; one line when there is none. */
 export const flowNamed = (flows: FlowRepository, name: string): FlowRecord => {
-	const record = flows.get(name);
+	const record = flows.get(assertFlowName(name));
 	if (!record) throw new NotFoundError(`no flow '${name}' (see cao-tui flow list)`);
 	return record;
 };
@@ -180,6 +181,9 @@ export const createFlowService = (options: FlowServiceOptions) => {
 			let prompt: string;
 			try {
 				flow = await load(record);
+				// Checked at every run, not only at `flow add`: the files may have changed since.
+				const untrusted = await flowTrustProblem(flow, record.file);
+				if (untrusted) throw new CaoError(untrusted);
 				const previous = record.terminalId ? terminals.statusOf(record.terminalId) : undefined;
 				if (previous === 'processing')
 					return skip(name, runId, `busy: the previous run's agent (${record.terminalId}) still works`);
@@ -290,6 +294,9 @@ export const createFlowService = (options: FlowServiceOptions) => {
 				let flow: Flow;
 				try {
 					flow = await load(record);
+					// Checked at every run, not only at `flow add`: the files may have changed since.
+					const untrusted = await flowTrustProblem(flow, record.file);
+					if (untrusted) throw new CaoError(untrusted);
 				} catch (error) {
 					fail(record.name, newRunId(), oneLine(error));
 					// A next run still to come stays; a passed one moves to the schedule last read.

@@ -2,7 +2,7 @@ import { Cron } from 'croner';
 import { z } from 'zod';
 import { ValidationError } from '../errors.js';
 import { readFrontmatter } from '../frontmatter.js';
-import { profileNamePattern } from '../profiles/profile.js';
+import { flowNamePattern, profileNamePattern } from '../names.js';
 
 /** A scheduled agent run, as its file describes it. */
 export type Flow = {
@@ -22,7 +22,7 @@ export type Flow = {
 	prompt: string;
 };
 
-export const flowNamePattern = /^[A-Za-z0-9_-]{1,64}$/;
+export { flowNamePattern };
 
 const isTimezone = (zone: string) => {
 	try {

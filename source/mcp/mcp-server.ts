@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { followEvents, requestEngine } from '../api/client.js';
 import { resolvePaths } from '../config.js';
 import { CaoError, oneLine } from '../errors.js';
+import { assertTerminalId, profileNamePattern, terminalIdPattern } from '../names.js';
 import { createOrchestration } from './orchestration.js';
 
 type ToolResult = { content: { type: 'text'; text: string }[]; isError?: boolean };
@@ -25,6 +26,7 @@ const answer = async (work: () => Promise<string>): Promise<ToolResult> => {
 export const runMcpServer = async (): Promise<void> => {
 	const callerId = process.env.CAO_TERMINAL_ID;
 	if (!callerId) throw new CaoError('mcp-server runs inside an agent terminal: CAO_TERMINAL_ID is not set');
+	assertTerminalId(callerId);
 	const { socket } = resolvePaths();
 	const orchestration = createOrchestration(
 		{
@@ -40,7 +42,10 @@ export const runMcpServer = async (): Promise<void> => {
 			description:
 				'Start a worker agent with the given profile (e.g. developer, reviewer) in your session, give it the message, wait until it has finished, and return its answer. The worker is closed afterwards.',
 			inputSchema: {
-				agent_profile: z.string().describe('Profile of the worker, e.g. developer'),
+				agent_profile: z
+					.string()
+					.regex(profileNamePattern, 'a profile name: letters, digits, - and _')
+					.describe('Profile of the worker, e.g. developer'),
 				message: z.string().describe('The task; the worker sees nothing else'),
 				timeout: z.number().int().positive().max(86_400).default(600).describe('Seconds to wait'),
 			},
@@ -54,7 +59,10 @@ export const runMcpServer = async (): Promise<void> => {
 			description:
 				'Start a worker agent with the given profile and give it the message; returns its terminal id at once. The worker sends its results back to you with send_message.',
 			inputSchema: {
-				agent_profile: z.string().describe('Profile of the worker, e.g. developer'),
+				agent_profile: z
+					.string()
+					.regex(profileNamePattern, 'a profile name: letters, digits, - and _')
+					.describe('Profile of the worker, e.g. developer'),
 				message: z.string().describe('The task; the worker sees nothing else'),
 			},
 		},
@@ -70,6 +78,7 @@ export const runMcpServer = async (): Promise<void> => {
 				message: z.string().describe('The message'),
 				receiver_id: z
 					.string()
+					.regex(terminalIdPattern, 'a terminal id: 8 hex digits')
 					.optional()
 					.describe('Terminal id of the receiver (default: the agent that started you)'),
 			},

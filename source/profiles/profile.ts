@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { ValidationError } from '../errors.js';
 import { readFrontmatter } from '../frontmatter.js';
+import { profileNamePattern } from '../names.js';
 import { providerNames } from '../providers/registry.js';
 import type { AgentProfile } from '../providers/types.js';
 
@@ -11,16 +11,8 @@ export type Profile = AgentProfile & {
 	provider?: string;
 };
 
-/** Profile names become file names and tmux window names: no paths, no spaces. */
-export const profileNamePattern = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
-
-export const assertProfileName = (name: string): string => {
-	if (!profileNamePattern.test(name))
-		throw new ValidationError(
-			`invalid profile name '${name}' (letters, digits, '-' and '_', at most 64, starting with a letter or digit)`,
-		);
-	return name;
-};
+// Profile names become file names and tmux window names: checked where all names are.
+export { assertProfileName, profileNamePattern } from '../names.js';
 
 const stringList = z.array(z.string().min(1));
 const mcpServer = z.strictObject({

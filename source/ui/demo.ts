@@ -57,7 +57,7 @@ export const startDemo = async (engine: Engine, { stepMs = 5000 } = {}): Promise
 	);
 
 	const folder = join(engine.paths.home, 'demo');
-	mkdirSync(folder, { recursive: true });
+	mkdirSync(folder, { recursive: true, mode: 0o700 });
 	const file = join(folder, `${demoFlowName}.md`);
 	writeFileSync(file, demoFlow);
 	if (!engine.flows.repository.get(demoFlowName)) {

@@ -55,6 +55,7 @@ export const runPanel = async (options: PanelOptions): Promise<void> => {
 	};
 	const { engine, stop } = await serveEngine({
 		backend: options.backend,
+		listen: options.listen,
 		beforeStop: () => {
 			stopDemo();
 			unmount();

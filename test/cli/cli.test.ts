@@ -28,7 +28,14 @@ describe('cao-tui command line', () => {
 	it('documents the headless mode and its events in --help', async () => {
 		const result = await runCli(['--help'], sandbox.env);
 		expect(result.code).toBe(0);
-		for (const text of ['--no-ui', '--launch PROVIDER[:PROFILE]', 'terminal.ID.status', 'CAO_TMUX_SOCKET']) {
+		for (const text of [
+			'--no-ui',
+			'--launch PROVIDER[:PROFILE]',
+			'terminal.ID.status',
+			'CAO_TMUX_SOCKET',
+			'--listen [HOST:]PORT',
+			'CAO_API_TOKEN',
+		]) {
 			expect(result.stdout).toContain(text);
 		}
 	});
@@ -66,6 +73,16 @@ describe('cao-tui command line', () => {
 		[['--no-ui', '--launch', 'fake:../etc'], "invalid --launch 'fake:../etc'"],
 		[['output', 'deadbeef'], "unknown terminal 'deadbeef'"],
 		[['output'], 'output needs a terminal id'],
+		[['output', '../x'], "invalid terminal id '../x' (8 hex digits)"],
+		[['send', 'a'.repeat(300), 'hi'], `invalid terminal id '${'a'.repeat(64)}…' (8 hex digits)`],
+		[['kill', 'ffff000\u00e9'], "invalid terminal id 'ffff000\u00e9'"],
+		[['attach', ''], 'attach needs a terminal id'],
+		[['status', 'x;rm -rf'], "invalid terminal id 'x;rm -rf'"],
+		[['flow', 'show', '../../etc/passwd'], "invalid flow name '../../etc/passwd'"],
+		[['flow', 'run', 'a/b'], "invalid flow name 'a/b'"],
+		[['flow', 'remove', '..'], "invalid flow name '..'"],
+		[['profile', 'show', '../../etc/passwd'], "invalid profile name '../../etc/passwd'"],
+		[['profile', 'show', 'a\nb'], "invalid profile name 'a?b'"],
 		[['frobnicate'], "unknown command 'frobnicate'"],
 	])('answers %j with one clear line', async (args, message) => {
 		const result = await runCli(args, sandbox.env);

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -90,6 +90,24 @@ describe('cao-tui flow add', () => {
 			expect(message, fields).toContain(problem);
 			expect(message, fields).not.toContain('\n');
 		}
+		expect(await list(home)).toEqual(before);
+	});
+
+	it('refuses a flow file or gate script every user may write, changing nothing', async () => {
+		const before = await list(home);
+		const script = join(home, 'gate.sh');
+		writeFileSync(script, '#!/bin/sh\necho \'{"execute": true}\'\n');
+		chmodSync(script, 0o757);
+		const withScript = join(home, 'with-script.md');
+		writeFileSync(withScript, flowText('agent_profile: tester\nscript: ./gate.sh\n'));
+		await expect(flowCommand(home, 'add', withScript)).rejects.toThrow(
+			`flow ${withScript}: field 'script': ${script} is writable by every user (mode 0757): run chmod o-w ${script}`,
+		);
+		chmodSync(script, 0o755);
+		chmodSync(withScript, 0o666);
+		await expect(flowCommand(home, 'add', withScript)).rejects.toThrow(
+			`flow ${withScript}: ${withScript} is writable by every user (mode 0666): run chmod o-w ${withScript}`,
+		);
 		expect(await list(home)).toEqual(before);
 	});
 

@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import type { FlowRecord } from '../../source/engine/store/flow-repository.js';
@@ -114,6 +114,28 @@ describeEachBackend('flows with the fake agent', (backend) => {
 		await t.engine.flows.run('slow');
 		expect(record('slow')).toMatchObject({ lastResult: 'skipped', terminalId: agent });
 		expect(record('slow').lastDetail).toMatch(/^busy: /);
+	});
+
+	it('runs no gate script (and no agent) that another user could have changed since flow add', async () => {
+		const marker = join(folder, 'gate-ran');
+		addFlow(
+			'opened',
+			'script: ./opened.sh\n',
+			'x',
+			`#!/bin/sh\ntouch '${marker}'\necho '{"execute": true}'\n`,
+		);
+		chmodSync(join(folder, 'opened.sh'), 0o777);
+		await t.engine.flows.run('opened');
+		expect(record('opened')).toMatchObject({ lastResult: 'failed' });
+		expect(record('opened').lastDetail).toBe(
+			`${join(folder, 'opened.sh')} is writable by every user (mode 0777): run chmod o-w ${join(folder, 'opened.sh')}`,
+		);
+		chmodSync(join(folder, 'opened.sh'), 0o755);
+		chmodSync(join(folder, 'opened.md'), 0o646);
+		await t.engine.flows.run('opened');
+		expect(record('opened').lastDetail).toMatch(/opened\.md is writable by every user \(mode 0646\)/);
+		expect(existsSync(marker)).toBe(false);
+		expect(t.engine.terminals.list()).toEqual([]);
 	});
 
 	it('fails in one line, changing nothing, on a broken file or script', async () => {

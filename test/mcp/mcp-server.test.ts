@@ -111,6 +111,24 @@ describeEachBackend('cao-tui mcp-server, spoken to over stdio as an agent does',
 		expect(screen.split('there are 3 files').length - 1).toBe(2);
 	});
 
+	it('refuses names of a bad shape: tool arguments and CAO_TERMINAL_ID', async () => {
+		const boss = await supervisor();
+		const client = await connect(boss.id);
+		for (const [name, args] of [
+			['handoff', { agent_profile: '../../etc/passwd', message: 'x' }],
+			['assign', { agent_profile: 'a/b', message: 'x' }],
+			['send_message', { message: 'x', receiver_id: '../x' }],
+		] as const) {
+			const result = await tool(client, name, args);
+			expect(result.isError, name).toBe(true);
+			expect(result.content[0]?.text, name).toMatch(/a profile name|a terminal id/);
+		}
+		expect(((await api('GET', '/terminals')) as unknown[]).length).toBe(1);
+		const stray = await runCli(['mcp-server'], { ...env(), CAO_TERMINAL_ID: '../x' });
+		expect(stray.code).toBe(1);
+		expect(stray.stderr).toBe("cao-tui: invalid terminal id '../x' (8 hex digits)\n");
+	});
+
 	it('answers tool errors as tool results, in one line', async () => {
 		const boss = await supervisor();
 		const client = await connect(boss.id);

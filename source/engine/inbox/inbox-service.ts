@@ -5,6 +5,7 @@ import type { StagedStep } from '../backends/types.js';
 import { crashPoint } from '../crash-points.js';
 import type { TerminalStatus } from '../status/statuses.js';
 import type { InboxMessage, InboxRepository } from '../store/inbox-repository.js';
+import { assertName } from '../../names.js';
 
 /** What the inbox needs of the terminals it delivers to. */
 export type InboxReceivers = {
@@ -37,7 +38,6 @@ export type InboxServiceOptions = {
 export const messageLimit = 64 * 1024;
 /** One paste carries at most this much; the rest waits for the next ready status. */
 const batchLimit = 256 * 1024;
-const senderPattern = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** The line after a batch, so the receiver knows whom to answer and how. */
 export const attribution = (senderId: string) =>
@@ -157,7 +157,7 @@ export const createInboxService = (options: InboxServiceOptions) => {
 	return {
 		/** Stores the message pending and tries to deliver it at once. */
 		send(senderId: string, receiverId: string, body: string): InboxMessage {
-			if (!senderPattern.test(senderId)) throw new ValidationError(`invalid sender '${senderId}'`);
+			assertName('sender', senderId);
 			if (senderId === receiverId) throw new ValidationError('a terminal cannot send a message to itself');
 			if (receivers.statusOf(receiverId) === undefined) throw new TerminalNotFoundError(receiverId);
 			if (!body.trim()) throw new ValidationError('the message is empty');

@@ -1,23 +1,10 @@
 import { ValidationError } from '../../errors.js';
 
-/** Terminal ids are 8 hex digits: safe in paths, tmux targets and topics. */
-export const terminalIdPattern = /^[0-9a-f]{8}$/;
-// 80 fits `cao-flow-` and a 64-character flow name; tmux takes far longer session names.
-const sessionPattern = /^cao-[A-Za-z0-9_-]{1,80}$/;
+// Names are checked in one place for every entry point.
+export { sessionName, terminalIdPattern } from '../../names.js';
 const envKeyPattern = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 export const maxInputBytes = 1024 * 1024;
-
-/** Session names get the `cao-` prefix that marks our tmux sessions. */
-export const sessionName = (name: string): string => {
-	const full = name.startsWith('cao-') ? name : `cao-${name}`;
-	if (!sessionPattern.test(full)) {
-		throw new ValidationError(
-			`invalid session name '${name.slice(0, 80)}': use letters, digits, '-' and '_' (at most 80)`,
-		);
-	}
-	return full;
-};
 
 export const assertEnv = (env: Readonly<Record<string, string>>): Record<string, string> => {
 	for (const [key, value] of Object.entries(env)) {
