@@ -6,6 +6,7 @@ import type { StatusSnapshot } from '../engine/status/status-monitor.js';
 import { type TerminalStatus, terminalStatuses } from '../engine/status/statuses.js';
 import type { TerminalRecord } from '../engine/store/terminal-repository.js';
 import type { PanelActions } from '../ui/components/app.js';
+import { speedUpInkOutput } from '../ui/ink-output.js';
 import { createPanelStore, type PanelSource } from '../ui/panel-store.js';
 import { median, runArgs } from './run-args.js';
 
@@ -28,6 +29,7 @@ const [{ render }, { createElement }, { App }] = await Promise.all([
 	import('ink'),
 	import('react'),
 	import('../ui/components/app.js'),
+	speedUpInkOutput(),
 ]);
 
 const percentile = (sorted: readonly number[], fraction: number) =>

@@ -4,6 +4,7 @@ import { CaoError, oneLine } from '../errors.js';
 import { type HeadlessOptions, launchAll, parseLaunches, serveEngine } from '../main.js';
 import { providerNames } from '../providers/registry.js';
 import { panelActions, panelSource } from './engine-bindings.js';
+import { speedUpInkOutput } from './ink-output.js';
 import { startDemo } from './demo.js';
 import { createPanelStore } from './panel-store.js';
 
@@ -45,6 +46,7 @@ export const runPanel = async (options: PanelOptions): Promise<void> => {
 		import('ink'),
 		import('react'),
 		import('./components/app.js'),
+		speedUpInkOutput(),
 	]);
 
 	let instance: ReturnType<typeof render> | undefined;

@@ -3,6 +3,7 @@ import type { DetectContext, Detection, Provider } from '../../providers/types.j
 import type { EventBus, Unsubscribe } from '../bus.js';
 import { terminalTopic } from '../events.js';
 import { readyStatuses, type TerminalStatus } from './statuses.js';
+import { createTailText, type TailText } from './tail-text.js';
 
 export const bufferLimit = 32 * 1024;
 /**
@@ -28,8 +29,8 @@ type TerminalState = {
 	profile: string | null;
 	/** The first bytes of the turn, kept once the turn outgrew the buffer; else empty. */
 	head: string;
-	/** The newest bytes; with the head and a line break, never more than `bufferLimit`. */
-	buffer: string;
+	/** The newest bytes; with the head and a line break, never more than `bufferLimit` when read. */
+	buffer: TailText;
 	status: TerminalStatus;
 	rule: string;
 	line: string;
@@ -78,7 +79,12 @@ export const createStatusMonitor = (options: StatusMonitorOptions) => {
 	const quietMs = options.quietWindowMs ?? quietWindowMs;
 	const terminals = new Map<string, TerminalState>();
 
-	const view = (state: TerminalState) => (state.head ? `${state.head}\n${state.buffer}` : state.buffer);
+	/** Room for the newest bytes beside the head. */
+	const room = (state: TerminalState) => (state.head ? bufferLimit - state.head.length - 1 : bufferLimit);
+	const view = (state: TerminalState) => {
+		const newest = state.buffer.read(room(state));
+		return state.head ? `${state.head}\n${newest}` : newest;
+	};
 
 	/** A provider's bug must not stop the engine: it reads as unknown, and is reported once. */
 	const detect = (id: string, state: TerminalState): Detection => {
@@ -157,12 +163,18 @@ export const createStatusMonitor = (options: StatusMonitorOptions) => {
 	const onOutput = (id: string, data: string) => {
 		const state = terminals.get(id);
 		if (!state) return;
-		let combined = state.buffer + data;
-		if (combined.length > bufferLimit && state.provider.compact)
-			combined = compacted(id, state, combined, false, combined);
-		if (!state.head && combined.length > bufferLimit) state.head = combined.slice(0, turnHeadLimit);
-		const room = state.head ? bufferLimit - state.head.length - 1 : bufferLimit;
-		state.buffer = combined.length > room ? combined.slice(-room) : combined;
+		const { buffer } = state;
+		if (buffer.length + data.length > bufferLimit) {
+			if (state.provider.compact) {
+				const combined = buffer.read(Number.POSITIVE_INFINITY) + data;
+				buffer.reset(compacted(id, state, combined, false, combined));
+				data = '';
+			}
+			// The turn outgrows the buffer: its start is kept aside (read once a turn).
+			if (!state.head && buffer.length + data.length > bufferLimit)
+				state.head = (buffer.read(Number.POSITIVE_INFINITY) + data).slice(0, turnHeadLimit);
+		}
+		buffer.append(data, room(state));
 		const streaming = state.quietTimer !== undefined;
 		armQuietTimer(id, state);
 		if (!streaming || now() - state.lastDetectAt >= streamingDetectMs) detectNow(id, state);
@@ -177,7 +189,7 @@ export const createStatusMonitor = (options: StatusMonitorOptions) => {
 			provider,
 			profile,
 			head: '',
-			buffer: '',
+			buffer: createTailText(),
 			status: 'unknown',
 			rule: 'initial',
 			line: '',
@@ -219,7 +231,7 @@ export const createStatusMonitor = (options: StatusMonitorOptions) => {
 		prime(id: string, screen: string) {
 			const state = stateOf(id);
 			if (!state) return;
-			state.buffer = screen.slice(-bufferLimit);
+			state.buffer.reset(screen.slice(-bufferLimit));
 			detectNow(id, state);
 		},
 		/**
@@ -231,7 +243,7 @@ export const createStatusMonitor = (options: StatusMonitorOptions) => {
 			if (!state) return;
 			const screen = state.provider.compact ? compacted(id, state, view(state), true, '') : '';
 			state.head = '';
-			state.buffer = screen.length > bufferLimit ? '' : screen;
+			state.buffer.reset(screen.length > bufferLimit ? '' : screen);
 		},
 		/**
 		 * Opens the latch and publishes `processing`: a turn has begun. The quiet timer is armed, so

@@ -176,9 +176,9 @@ export const App = ({
 		ui.view === 'filter' || ui.filter ? `filter: ${ui.filter}${ui.view === 'filter' ? '▏' : ''}` : null;
 
 	return (
-		<Box flexDirection="column" width={width} height={height} overflow="hidden">
+		<Box flexDirection="column" width={width} height={height}>
 			<Header model={model} width={width} />
-			<Box flexDirection="column" height={body} overflow="hidden">
+			<Box flexDirection="column" height={body}>
 				{ui.view === 'help' ? (
 					overlay
 				) : (

@@ -13,7 +13,7 @@ export const Footer = ({
 	notice: string | null;
 	width: number;
 }) => (
-	<Box width={width} height={1} overflow="hidden">
+	<Box width={width} height={1}>
 		<Text wrap="truncate" dimColor={!notice}>
 			{notice ? <Text color="cyan">{notice} · </Text> : null}
 			{footerFor(view, { hasTerminal }).join('  ')}

@@ -7,7 +7,7 @@ export const Header = ({ model, width }: { model: PanelModel; width: number }) =
 	const next = nextFlowRun(model.flows);
 	return (
 		<Box flexDirection="column" width={width}>
-			<Box justifyContent="space-between" width={width} height={1} overflow="hidden">
+			<Box justifyContent="space-between" width={width} height={1}>
 				<Text wrap="truncate">
 					<Text bold>cao-tui</Text>
 					<Text dimColor> · {model.backend} · </Text>
