@@ -6,6 +6,8 @@ import type { EventBus, Unsubscribe } from '../bus.js';
 
 /** How often logs are written: a second of output per terminal at most waits in memory. */
 export const logFlushMs = 1000;
+/** Output waiting to be written beyond this (all terminals together) is written at once. */
+export const heldLimit = 8 * 1024 * 1024;
 
 export type LogWriterOptions = {
 	bus: EventBus;
@@ -50,6 +52,8 @@ export const createLogWriter = (options: LogWriterOptions) => {
 	const logs = new Map<string, TerminalLog>();
 	const unsubscribes: Unsubscribe[] = [];
 	let timer: NodeJS.Timeout | undefined;
+	/** Output bytes waiting for the next flush, all terminals together. */
+	let held = 0;
 	let writing: Promise<void> = Promise.resolve();
 
 	const pathOf = (id: string) => join(directory, `${id}.log`);
@@ -102,7 +106,9 @@ export const createLogWriter = (options: LogWriterOptions) => {
 	};
 
 	const flush = (): Promise<void> => {
+		clearTimeout(timer);
 		timer = undefined;
+		held = 0;
 		const batch: [string, TerminalLog, Buffer, string][] = [];
 		for (const [id, log] of logs) {
 			if (log.times.length === 0) continue;
@@ -141,6 +147,9 @@ export const createLogWriter = (options: LogWriterOptions) => {
 					const bytes = Buffer.from(data);
 					log.chunks.push(bytes);
 					log.times.push(`o ${at} ${bytes.length}\n`);
+					// A burst (an agent dumping a file) is written at once rather than held a second.
+					held += bytes.length;
+					if (held > heldLimit) void flush();
 				}),
 				bus.on('terminal.*.input', ({ terminalId, at }) => {
 					logOf(terminalId).times.push(`i ${at} 0\n`);

@@ -1,9 +1,19 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+	existsSync,
+	mkdirSync,
+	mkdtempSync,
+	readFileSync,
+	rmSync,
+	statSync,
+	symlinkSync,
+	writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createEventBus } from '../../../source/engine/bus.js';
 import { createLogWriter } from '../../../source/engine/logs/log-writer.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
 let dir: string;
 beforeEach(() => {
@@ -29,6 +39,26 @@ describe('LogWriter', () => {
 		await writer.stop();
 		expect(readFileSync(writer.pathOf('aaaa0001'), 'utf8')).toBe('\x1b[2Kfirst second third');
 		expect(readFileSync(writer.pathOf('bbbb0002'), 'utf8')).toBe('other');
+	});
+
+	it('writes a burst at once rather than holding it until the next flush', async () => {
+		const bus = createEventBus((error) => {
+			throw error;
+		});
+		const writer = createLogWriter({ bus, directory: join(dir, 'logs'), warn: () => {}, flushMs: 3_600_000 });
+		writer.start();
+		const megabyte = 'x'.repeat(1024 * 1024);
+		for (let index = 0; index < 9; index++) output(bus, 'ffff0006', megabyte);
+		// Past the 8 MB held, the writing began without the hour's timer.
+		await waitFor(
+			() =>
+				existsSync(writer.pathOf('ffff0006')) &&
+				statSync(writer.pathOf('ffff0006')).size === 9 * megabyte.length,
+			{
+				what: 'the burst on disk',
+			},
+		);
+		await writer.stop();
 	});
 
 	it('closes a terminal’s file when it exits, after writing what was pending', async () => {
