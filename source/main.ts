@@ -95,9 +95,13 @@ export const serveEngine = async (options: ServeOptions = {}) => {
 	process.on('SIGINT', () => stop(0));
 	process.on('SIGTERM', () => stop(0));
 	process.on('SIGHUP', () => stop(0));
-	// A bug must not leave FIFOs, pipes and the exit hook behind: stop, then say it in one line.
+	// The terminal went away (its window closed): every write fails with EIO. That is a hangup,
+	// not a crash, and saying so on that same terminal would fail again, and again.
+	for (const stream of [process.stdout, process.stderr]) stream.on('error', () => stop(0));
+	// A bug must not leave FIFOs, pipes and the exit hook behind: stop, then say it in one line
+	// (once: an error while stopping is not said again).
 	const crash = (error: unknown) => {
-		stderrLine(`internal error: ${oneLine(error)}`);
+		if (!stopping) stderrLine(`internal error: ${oneLine(error)}`);
 		stop(1);
 	};
 	process.on('uncaughtException', crash);

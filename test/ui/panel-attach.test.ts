@@ -1,4 +1,5 @@
 import pty from 'node-pty';
+import { existsSync, readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { cliPath } from '../helpers/cli.js';
 import { createSandbox, describeWithTmux, type Sandbox } from '../helpers/sandbox.js';
@@ -103,5 +104,33 @@ describe('cao-tui panel attach on the pty backend, in a PTY', () => {
 		await panel.see(/runs inside the panel \(pty\) and ends with it\. Quit anyway\?/);
 		panel.terminal.write('y');
 		expect(await panel.exited()).toBe(0);
+	}, 60_000);
+});
+
+/** Gone, or a zombie waiting to be reaped: it runs no more. */
+const ended = (pid: number) => {
+	try {
+		return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.startsWith('Z') ?? true;
+	} catch {
+		return true;
+	}
+};
+
+/* The window holding the panel closes (or its tmux server is killed): the PTY hangs up. */
+describe('cao-tui panel whose terminal goes away', () => {
+	let sandbox: Sandbox;
+	beforeEach(() => {
+		sandbox = createSandbox();
+	});
+	afterEach(() => sandbox.dispose());
+
+	it('stops its engine and exits, rather than spinning on writes that fail', async () => {
+		const panel = openPanel(sandbox, ['--launch', 'fake']);
+		await panel.see(/○ idle/);
+		const { pid } = panel.terminal;
+		// Closes the PTY's master side, as a closed terminal window does: SIGHUP, then EIO on writes.
+		(panel.terminal as unknown as { destroy(): void }).destroy();
+		await waitFor(() => ended(pid), { what: 'the panel process to end', timeoutMs: 15_000 });
+		expect(existsSync(sandbox.paths.socket)).toBe(false);
 	}, 60_000);
 });

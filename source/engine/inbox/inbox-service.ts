@@ -79,6 +79,21 @@ export const createInboxService = (options: InboxServiceOptions) => {
 	let sweeper: NodeJS.Timeout | undefined;
 	let unsubscribe: (() => void) | undefined;
 
+	/** A delivery that could not be made: failed with the reason, or pending again for a receiver gone. */
+	const fail = (receiverId: string, batch: readonly InboxMessage[], error: unknown) => {
+		const ids = batch.map((message) => message.id);
+		// A receiver that went away keeps its messages for when it is back.
+		if (error instanceof TerminalNotFoundError) return inbox.markPending(ids);
+		inbox.markFailed(ids, oneLine(error));
+		bus.emit(inboxTopic(receiverId, 'failed'), {
+			messageIds: ids,
+			senderId: batch[0]?.senderId ?? '',
+			receiverId,
+			error: oneLine(error),
+			at: now(),
+		});
+	};
+
 	/** Submits a delivery begun (from the step it reached) and records how it ended. */
 	const finish = async (
 		receiverId: string,
@@ -87,20 +102,19 @@ export const createInboxService = (options: InboxServiceOptions) => {
 	) => {
 		const [first] = batch;
 		if (!first) return;
-		const ids = batch.map((message) => message.id);
-		const event = { messageIds: ids, senderId: first.senderId, receiverId };
 		try {
 			if (from !== 'submitted') await receivers.submit(receiverId, from);
 			crashPoint('inbox.submitted');
+			const ids = batch.map((message) => message.id);
 			inbox.markDelivered(ids, now());
-			bus.emit(inboxTopic(receiverId, 'delivered'), { ...event, at: now() });
+			bus.emit(inboxTopic(receiverId, 'delivered'), {
+				messageIds: ids,
+				senderId: first.senderId,
+				receiverId,
+				at: now(),
+			});
 		} catch (error) {
-			// A receiver that went away keeps its messages for when it is back.
-			if (error instanceof TerminalNotFoundError) inbox.markPending(ids);
-			else {
-				inbox.markFailed(ids, oneLine(error));
-				bus.emit(inboxTopic(receiverId, 'failed'), { ...event, error: oneLine(error), at: now() });
-			}
+			fail(receiverId, batch, error);
 		}
 	};
 
@@ -117,17 +131,7 @@ export const createInboxService = (options: InboxServiceOptions) => {
 		try {
 			await receivers.stage(receiverId, text);
 		} catch (error) {
-			if (error instanceof TerminalNotFoundError) return;
-			const ids = batch.map((message) => message.id);
-			inbox.markFailed(ids, oneLine(error));
-			bus.emit(inboxTopic(receiverId, 'failed'), {
-				messageIds: ids,
-				senderId: first.senderId,
-				receiverId,
-				error: oneLine(error),
-				at: now(),
-			});
-			return;
+			return fail(receiverId, batch, error);
 		}
 		crashPoint('inbox.staged');
 		const ids = new Set(inbox.markSending(batch.map((message) => message.id)));
