@@ -2,7 +2,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import type { BackendKind } from '../../source/config.js';
 import { createEngine, type Engine } from '../../source/engine/engine.js';
 import type { EventMap, Topic } from '../../source/engine/events.js';
-import { createSandbox, type Sandbox } from './sandbox.js';
+import { createSandbox, hasTmux, type Sandbox } from './sandbox.js';
 
 export type RecordedEvent = { topic: Topic } & EventMap[Topic];
 
@@ -24,15 +24,17 @@ export const endedOnItsOwn = /^(window closed|exited with code \d+)/;
 export type TestEngineOptions = { backend?: BackendKind; env?: Record<string, string> };
 
 /**
- * A started engine on `backend` (default tmux) with a private tmux server and CAO_HOME, recording
+ * A started engine on `backend` (default tmux where installed, else pty) with a private tmux server and CAO_HOME, recording
  * its events.
  */
 export const startTestEngine = async (options: TestEngineOptions = {}): Promise<TestEngine> => {
-	const sandbox = createSandbox(options.backend);
+	// tmux where it is installed, else pty: as the sandbox chooses.
+	const backend = options.backend ?? (hasTmux ? 'tmux' : 'pty');
+	const sandbox = createSandbox(backend);
 	const engine = createEngine({
 		paths: sandbox.paths,
 		tmuxSocket: sandbox.socket,
-		backend: options.backend,
+		backend,
 		env: { ...process.env, FAKE_AGENT_THINK_MS: '300', ...options.env },
 	});
 	const events: RecordedEvent[] = [];
