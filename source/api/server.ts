@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Engine } from '../engine/engine.js';
 import { CaoError, NotFoundError, oneLine, ValidationError } from '../errors.js';
-import { preparePrivateHome, securePrivateSocket } from '../home.js';
+import { securePrivateSocket } from '../home.js';
 import { requestEngine } from './client.js';
 import { bearerMatches, type TcpListen } from './tcp.js';
 import { route } from './routes.js';
@@ -104,7 +104,7 @@ export const startApiServer = async (options: ApiServerOptions): Promise<Server>
 		throw new CaoError(
 			`the control socket path is too long for a Unix socket: ${socketPath} (set a shorter CAO_HOME)`,
 		);
-	preparePrivateHome(options.home);
+	// CAO_HOME was checked private by the caller (serveEngine), before the engine opened it.
 	await claimSocket(socketPath);
 	let listening: string | undefined;
 	const info = () => ({

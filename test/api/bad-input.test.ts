@@ -11,7 +11,7 @@ import {
 	writeFileSync,
 } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import { request } from 'node:http';
+import { type IncomingMessage, request } from 'node:http';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -22,6 +22,15 @@ import { createSandbox, describeWithTmux, type Sandbox } from '../helpers/sandbo
 import { waitFor } from '../helpers/wait-for.js';
 
 type Answer = { status: number; text: string } | { error: string };
+
+/** Reads a response to its end, as an Answer. */
+const answerOf = (response: IncomingMessage, resolve: (answer: Answer) => void) => {
+	const parts: Buffer[] = [];
+	response.on('data', (part: Buffer) => parts.push(part));
+	response.on('end', () =>
+		resolve({ status: response.statusCode ?? 0, text: Buffer.concat(parts).toString('utf8') }),
+	);
+};
 
 /** What every case is, and what came of it: the summary printed at the end. */
 const tally: { group: string; outcome: string }[] = [];
@@ -56,13 +65,7 @@ describeWithTmux('the control API under bad input, on a real engine process', ()
 									...headers,
 								},
 				},
-				(response) => {
-					const parts: Buffer[] = [];
-					response.on('data', (part: Buffer) => parts.push(part));
-					response.on('end', () =>
-						resolve({ status: response.statusCode ?? 0, text: Buffer.concat(parts).toString('utf8') }),
-					);
-				},
+				(response) => answerOf(response, resolve),
 			);
 			call.on('error', (error: NodeJS.ErrnoException) => resolve({ error: error.code ?? String(error) }));
 			call.end(body);
@@ -303,13 +306,7 @@ describeWithTmux('the control API under bad input, on a real engine process', ()
 						agent: false,
 						headers: declared ? { 'content-length': String(total) } : {},
 					},
-					(response) => {
-						const parts: Buffer[] = [];
-						response.on('data', (part: Buffer) => parts.push(part));
-						response.on('end', () =>
-							resolve({ status: response.statusCode ?? 0, text: Buffer.concat(parts).toString('utf8') }),
-						);
-					},
+					(response) => answerOf(response, resolve),
 				);
 				call.on('error', (error: NodeJS.ErrnoException) => resolve({ error: error.code ?? String(error) }));
 				const chunk = Buffer.alloc(1024 * 1024, 'a');

@@ -3,7 +3,7 @@ import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../source/engine/store/database.js';
-import { createTerminalRepository } from '../../source/engine/store/terminal-repository.js';
+import { insertTerminalRow } from '../helpers/terminal-rows.js';
 import { cliPath, runCli, startCli } from '../helpers/cli.js';
 import { createSandbox, itWithTmux, type Sandbox, windowNames } from '../helpers/sandbox.js';
 import { waitFor } from '../helpers/wait-for.js';
@@ -102,23 +102,9 @@ describe('cao-tui command line', () => {
 
 	it('prints what retention removed at start as one engine.pruned event, and keeps all with 0', async () => {
 		const db = openDatabase(sandbox.paths.database);
-		const terminals = createTerminalRepository(db);
 		const old = Date.now() - 20 * 24 * 60 * 60 * 1000;
-		for (const id of ['0b0b0b0b', '0c0c0c0c']) {
-			terminals.insert({
-				id,
-				session: 'cao-old',
-				window: `fake-${id}`,
-				provider: 'fake',
-				profile: null,
-				workingDirectory: '/',
-				callerId: null,
-				createdAt: old,
-				lastActiveAt: old,
-				lastStatus: 'idle',
-			});
-			terminals.markExited(id, old);
-		}
+		for (const id of ['0b0b0b0b', '0c0c0c0c'])
+			insertTerminalRow(db, id, { session: 'cao-old', createdAt: old, exitedAt: old });
 		db.close();
 		const serve = async (env: NodeJS.ProcessEnv) => {
 			const cli = startCli(['--no-ui'], env);

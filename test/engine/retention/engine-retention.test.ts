@@ -6,7 +6,7 @@ import type { EventMap } from '../../../source/engine/events.js';
 import { makeFifo } from '../../../source/engine/fifo/fifo-reader.js';
 import { openDatabase } from '../../../source/engine/store/database.js';
 import { createInboxRepository } from '../../../source/engine/store/inbox-repository.js';
-import { createTerminalRepository } from '../../../source/engine/store/terminal-repository.js';
+import { insertTerminalRow } from '../../helpers/terminal-rows.js';
 import { startTestEngine, type TestEngine } from '../../helpers/engine.js';
 import { createSandbox, itWithTmux, type Sandbox } from '../../helpers/sandbox.js';
 
@@ -63,22 +63,9 @@ describe('retention at engine start', () => {
 		sandbox = createSandbox();
 		const { paths } = sandbox;
 		const db = openDatabase(paths.database);
-		const terminals = createTerminalRepository(db);
 		const inbox = createInboxRepository(db);
 		const old = Date.now() - 30 * day;
-		terminals.insert({
-			id: '0a0a0a0a',
-			session: 'cao-old',
-			window: 'fake-0a0a0a0a',
-			provider: 'fake',
-			profile: null,
-			workingDirectory: '/',
-			callerId: null,
-			createdAt: old,
-			lastActiveAt: old,
-			lastStatus: 'idle',
-		});
-		terminals.markExited('0a0a0a0a', old);
+		insertTerminalRow(db, '0a0a0a0a', { session: 'cao-old', createdAt: old, exitedAt: old });
 		inbox.enqueue('user', '0a0a0a0a', 'never read', old);
 		db.close();
 		mkdirSync(paths.logs, { recursive: true });

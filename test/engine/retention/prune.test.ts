@@ -13,7 +13,7 @@ import { describeCounts, pruneOld } from '../../../source/engine/retention/prune
 import { type Db, openDatabase } from '../../../source/engine/store/database.js';
 import { createInboxRepository } from '../../../source/engine/store/inbox-repository.js';
 import { createSessionEnvRepository } from '../../../source/engine/store/session-env-repository.js';
-import { createTerminalRepository } from '../../../source/engine/store/terminal-repository.js';
+import { insertTerminalRow } from '../../helpers/terminal-rows.js';
 
 const day = 24 * 60 * 60 * 1000;
 /** The clock given to the pruning; rows and file times are set relative to it. */
@@ -36,22 +36,12 @@ afterEach(() => {
 });
 
 /** A terminal row; `exitedDaysAgo` undefined keeps it live. */
-const addTerminal = (id: string, session: string, exitedDaysAgo?: number) => {
-	const terminals = createTerminalRepository(db);
-	terminals.insert({
-		id,
+const addTerminal = (id: string, session: string, exitedDaysAgo?: number) =>
+	insertTerminalRow(db, id, {
 		session,
-		window: `w-${id}`,
-		provider: 'fake',
-		profile: null,
-		workingDirectory: '/',
-		callerId: null,
 		createdAt: now - 60 * day,
-		lastActiveAt: now - 60 * day,
-		lastStatus: 'idle',
+		exitedAt: exitedDaysAgo === undefined ? undefined : now - exitedDaysAgo * day,
 	});
-	if (exitedDaysAgo !== undefined) terminals.markExited(id, now - exitedDaysAgo * day);
-};
 
 /** A message sent `daysAgo`, left in `status`. */
 const addMessage = (
