@@ -1,6 +1,7 @@
 import type * as NodePty from 'node-pty';
 import type * as XtermHeadless from '@xterm/headless';
 import { CaoError, oneLine } from '../../errors.js';
+import { type ByteRing, createByteRing } from '../byte-ring.js';
 import { createOutputCoalescer } from '../output-coalescer.js';
 import { keyBytes } from './key-bytes.js';
 import type { AttachIo, TerminalBackend, TerminalRef, TerminalSink } from './types.js';
@@ -24,8 +25,7 @@ type Entry = {
 	/** The rendered screen, made when first asked for (a capture, an attach). */
 	screen: HeadlessTerminal | undefined;
 	/** Until then, the newest output (at most `tailLimit` bytes), for the screen to start from. */
-	tail: Buffer[];
-	tailBytes: number;
+	tail: ByteRing | undefined;
 	/** Whether the program turned bracketed-paste mode on, as seen in its output before a screen. */
 	bracketed: boolean;
 	/** Who sees the raw output as it comes (an attached user's terminal). */
@@ -93,10 +93,7 @@ export const createPtyBackend = (options: PtyBackendOptions): TerminalBackend =>
 		const on = data.lastIndexOf(pasteOn);
 		const off = data.lastIndexOf(pasteOff);
 		if (on !== off) entry.bracketed = on > off;
-		entry.tail.push(data);
-		entry.tailBytes += data.length;
-		while (entry.tailBytes > tailLimit && entry.tail.length > 1)
-			entry.tailBytes -= entry.tail.shift()?.length ?? 0;
+		entry.tail?.write(data);
 	};
 
 	/** The terminal's screen, made now from the output kept if there is none yet. */
@@ -109,9 +106,8 @@ export const createPtyBackend = (options: PtyBackendOptions): TerminalBackend =>
 			allowProposedApi: true,
 		});
 		entry.screen = screen;
-		const kept = Buffer.concat(entry.tail);
-		entry.tail = [];
-		entry.tailBytes = 0;
+		const kept = entry.tail?.bytes() ?? Buffer.alloc(0);
+		entry.tail = undefined;
 		entry.drawn = new Promise((resolve) => screen.write(kept, resolve));
 		return screen;
 	};
@@ -210,8 +206,7 @@ export const createPtyBackend = (options: PtyBackendOptions): TerminalBackend =>
 				sink,
 				coalescer: createOutputCoalescer((text) => entry.sink?.output(text)),
 				screen: undefined,
-				tail: [],
-				tailBytes: 0,
+				tail: createByteRing(tailLimit),
 				bracketed: false,
 				viewers: new Set(),
 				drawn: Promise.resolve(),

@@ -3,8 +3,10 @@ import type { DetectContext, Detection, Provider } from '../../providers/types.j
 import type { EventBus, Unsubscribe } from '../bus.js';
 import { terminalTopic } from '../events.js';
 import { readyStatuses, type TerminalStatus } from './statuses.js';
-import { createTailText, type TailText } from './tail-text.js';
+import { StringDecoder } from 'node:string_decoder';
+import { type ByteRing, createByteRing } from '../byte-ring.js';
 
+/** What detection reads of a terminal, in UTF-8 bytes. */
 export const bufferLimit = 32 * 1024;
 /**
  * How much of the start of a turn (since the last input) the buffer keeps once the turn outgrows
@@ -29,8 +31,9 @@ type TerminalState = {
 	profile: string | null;
 	/** The first bytes of the turn, kept once the turn outgrew the buffer; else empty. */
 	head: string;
+	headBytes: number;
 	/** The newest bytes; with the head and a line break, never more than `bufferLimit` when read. */
-	buffer: TailText;
+	buffer: ByteRing;
 	status: TerminalStatus;
 	rule: string;
 	line: string;
@@ -48,6 +51,16 @@ export type StatusMonitorOptions = {
 	now?: () => number;
 	quietWindowMs?: number;
 };
+
+/**
+ * A copy of `text` that holds nothing else alive. A line that detection found is a slice of the
+ * whole normalized buffer, and V8 keeps the whole of it alive as long as the slice lives.
+ */
+const detached = (text: string): string => Buffer.from(text).toString('utf8');
+
+/** The start of `text`, at most `limit` UTF-8 bytes and whole characters, as a copy. */
+const leadingBytes = (text: string, limit: number): string =>
+	new StringDecoder('utf8').write(Buffer.from(text.slice(0, limit)).subarray(0, limit));
 
 /**
  * Whether `next` may replace `current`. A ready status is latched: repaint noise cannot turn it
@@ -80,9 +93,9 @@ export const createStatusMonitor = (options: StatusMonitorOptions) => {
 	const terminals = new Map<string, TerminalState>();
 
 	/** Room for the newest bytes beside the head. */
-	const room = (state: TerminalState) => (state.head ? bufferLimit - state.head.length - 1 : bufferLimit);
+	const room = (state: TerminalState) => (state.head ? bufferLimit - state.headBytes - 1 : bufferLimit);
 	const view = (state: TerminalState) => {
-		const newest = state.buffer.read(room(state));
+		const newest = state.buffer.text(room(state));
 		return state.head ? `${state.head}\n${newest}` : newest;
 	};
 
@@ -128,7 +141,7 @@ export const createStatusMonitor = (options: StatusMonitorOptions) => {
 		const previous = state.status;
 		state.status = detection.status;
 		state.rule = detection.rule;
-		state.line = detection.line;
+		state.line = detached(detection.line);
 		state.at = now();
 		if (readyStatuses.has(detection.status)) state.afterInput = false;
 		bus.emit(terminalTopic(id, 'status'), {
@@ -164,17 +177,22 @@ export const createStatusMonitor = (options: StatusMonitorOptions) => {
 		const state = terminals.get(id);
 		if (!state) return;
 		const { buffer } = state;
-		if (buffer.length + data.length > bufferLimit) {
+		if (buffer.length + Buffer.byteLength(data) > bufferLimit) {
 			if (state.provider.compact) {
-				const combined = buffer.read(Number.POSITIVE_INFINITY) + data;
+				const combined = buffer.text() + data;
 				buffer.reset(compacted(id, state, combined, false, combined));
 				data = '';
 			}
 			// The turn outgrows the buffer: its start is kept aside (read once a turn).
-			if (!state.head && buffer.length + data.length > bufferLimit)
-				state.head = (buffer.read(Number.POSITIVE_INFINITY) + data).slice(0, turnHeadLimit);
+			if (!state.head && buffer.length + Buffer.byteLength(data) > bufferLimit) {
+				state.head = leadingBytes(
+					buffer.oldestText(turnHeadLimit) + data.slice(0, turnHeadLimit),
+					turnHeadLimit,
+				);
+				state.headBytes = Buffer.byteLength(state.head);
+			}
 		}
-		buffer.append(data, room(state));
+		buffer.write(data);
 		const streaming = state.quietTimer !== undefined;
 		armQuietTimer(id, state);
 		if (!streaming || now() - state.lastDetectAt >= streamingDetectMs) detectNow(id, state);
@@ -189,7 +207,8 @@ export const createStatusMonitor = (options: StatusMonitorOptions) => {
 			provider,
 			profile,
 			head: '',
-			buffer: createTailText(),
+			headBytes: 0,
+			buffer: createByteRing(bufferLimit),
 			status: 'unknown',
 			rule: 'initial',
 			line: '',
@@ -231,7 +250,7 @@ export const createStatusMonitor = (options: StatusMonitorOptions) => {
 		prime(id: string, screen: string) {
 			const state = stateOf(id);
 			if (!state) return;
-			state.buffer.reset(screen.slice(-bufferLimit));
+			state.buffer.reset(screen);
 			detectNow(id, state);
 		},
 		/**
@@ -243,7 +262,8 @@ export const createStatusMonitor = (options: StatusMonitorOptions) => {
 			if (!state) return;
 			const screen = state.provider.compact ? compacted(id, state, view(state), true, '') : '';
 			state.head = '';
-			state.buffer.reset(screen.length > bufferLimit ? '' : screen);
+			state.headBytes = 0;
+			state.buffer.reset(Buffer.byteLength(screen) > bufferLimit ? '' : screen);
 		},
 		/**
 		 * Opens the latch and publishes `processing`: a turn has begun. The quiet timer is armed, so

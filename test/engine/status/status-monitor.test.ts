@@ -369,6 +369,18 @@ describe('createStatusMonitor', () => {
 		expect(monitor.getBuffer(id)).toHaveLength(bufferLimit);
 	});
 
+	it('counts the limit in UTF-8 bytes and never cuts a character in half', () => {
+		monitor.register(id, fakeProvider);
+		for (let index = 0; index < 2000; index++) {
+			feed(`${index % 7 === 0 ? '⠋' : 'é'} line ${index} ●\r\n`);
+			const buffer = monitor.getBuffer(id) ?? '';
+			expect(Buffer.byteLength(buffer)).toBeLessThanOrEqual(bufferLimit);
+			expect(buffer).not.toContain('\uFFFD');
+		}
+		expect(monitor.getBuffer(id)?.startsWith('⠋ line 0 ●\r\né line 1 ●')).toBe(true);
+		expect(monitor.getBuffer(id)?.endsWith('é line 1999 ●\r\n')).toBe(true);
+	});
+
 	it('lets a provider compact an outgrown buffer, and falls back to cutting it when that fails', () => {
 		const warnings: string[] = [];
 		bus.on('engine.warning', ({ message }) => warnings.push(message));

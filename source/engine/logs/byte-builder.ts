@@ -1,0 +1,46 @@
+/** Room kept between takes; a builder that grew past it (a burst) gives the memory back. */
+const keptCapacity = 256 * 1024;
+const initialCapacity = 4 * 1024;
+
+/**
+ * Text gathered as UTF-8 bytes in one buffer that is reused, until taken. The log writer holds a
+ * second of each terminal's output: held as the chunks that came, that second outlived the young
+ * generation and left its garbage in the old one.
+ */
+export type ByteBuilder = {
+	/** Bytes gathered. */
+	readonly length: number;
+	/** Adds `text`; returns its length in bytes. */
+	append(text: string): number;
+	/** What was gathered, as a Buffer of its own, and starts again empty. */
+	take(): Buffer;
+};
+
+export const createByteBuilder = (): ByteBuilder => {
+	let buffer: Buffer | undefined;
+	let used = 0;
+	return {
+		get length() {
+			return used;
+		},
+		append(text) {
+			const size = Buffer.byteLength(text);
+			if (!buffer || used + size > buffer.length) {
+				let capacity = buffer?.length ?? initialCapacity;
+				while (capacity < used + size) capacity *= 2;
+				const grown = Buffer.allocUnsafe(capacity);
+				buffer?.copy(grown, 0, 0, used);
+				buffer = grown;
+			}
+			buffer.write(text, used, 'utf8');
+			used += size;
+			return size;
+		},
+		take() {
+			const taken = Buffer.from(buffer?.subarray(0, used) ?? []);
+			used = 0;
+			if (buffer && buffer.length > keptCapacity) buffer = undefined;
+			return taken;
+		},
+	};
+};
