@@ -1,7 +1,36 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { findLastIndex, lastNonBlank, normalizeStream, plainText } from '../../source/providers/text.js';
 
 const lines = (raw: string) => normalizeStream(raw).lines;
+
+const capturesFolder = fileURLToPath(new URL('../../../shared/captures', import.meta.url));
+
+/** normalizeStream as it was: a chain of whole-text replacements, kept as the model to match. */
+const regexChain = (raw: string) => {
+	let title: string | null = null;
+	const moves: Record<string, (count: number) => string> = {
+		C: (count) => ' '.repeat(Math.min(count, 200)),
+		G: (count) => (count <= 1 ? '\n' : ' '),
+	};
+	const text = raw
+		.replace(/\x1b(?:\[[0-?]*[ -/]*|\][^\x07\x1b]*|[P_][^\x1b]*|[()])?$/, '')
+		.replace(/\x1b\](\d*);?([^\x07\x1b]*)(?:\x07|\x1b\\)/g, (_match, code: string, value: string) => {
+			if (code === '0' || code === '2') title = value;
+			return '';
+		})
+		.replace(/\x1b\[([0-?]*)[ -/]*([@-~])/g, (_match, params: string, final: string) =>
+			'HfABEFdJ'.includes(final) ? '\n' : (moves[final]?.(Number.parseInt(params, 10) || 1) ?? ''),
+		)
+		.replace(/\x1bP[^\x1b]*\x1b\\|\x1b_[^\x1b]*\x1b\\|\x1b[()][0-9A-Za-z]|\x1b[78=>DEHMc]/g, '')
+		.replace(/\x1b/g, '')
+		.replace(/[\x00-\x08\x0b-\x0c\x0e-\x1a\x1c-\x1f\x7f]/g, '')
+		.replace(/\r\n/g, '\n')
+		.replace(/\r/g, '\n');
+	return { lines: text.split('\n').map((line) => line.trimEnd()), title };
+};
 
 describe('normalizeStream', () => {
 	it('turns `\\r` redraws into lines, so the newest spinner frame is the last line', () => {
@@ -62,6 +91,68 @@ describe('normalizeStream', () => {
 		const result = normalizeStream(raw);
 		expect(result.title).toBe(title);
 		expect(result.lines).toEqual(['hello']);
+	});
+
+	it('reads every stream as the chain of regex replacements it replaced did', () => {
+		// The tokens a stream is made of; a lone ESC is never followed by another escape, the one
+		// case where the chain (which could join what it had cut apart) read differently.
+		const tokens = [
+			'text',
+			' ',
+			'  ',
+			'⠋',
+			'●',
+			'é',
+			'\t',
+			'\r',
+			'\n',
+			'\r\n',
+			'\x00',
+			'\x07',
+			'\x7f',
+			'\x1b[2K',
+			'\x1b[5;1H',
+			'\x1b[A',
+			'\x1b[3C',
+			'\x1b[C',
+			'\x1b[1G',
+			'\x1b[10G',
+			'\x1b[2J',
+			'\x1b[1;31m',
+			'\x1b[?2004h',
+			'\x1b[ q',
+			'\x1b]0;title\x07',
+			'\x1b]2;t\r\nx\x1b\\',
+			'\x1b]8;;u\x1b\\',
+			'\x1bPq#0\x1b\\',
+			'\x1b_apc\x1b\\',
+			'\x1b(B',
+			'\x1b7',
+			'\x1b=',
+			'\x1bZ',
+		];
+		let seed = 11;
+		const random = (below: number) => {
+			seed = (seed * 1103515245 + 12345) % 2 ** 31;
+			return Math.floor((seed / 2 ** 31) * below);
+		};
+		const cutEnds = ['', '\x1b', '\x1b[3', '\x1b]0;half', '\x1bPq', '\x1b('];
+		for (let stream = 0; stream < 3000; stream++) {
+			let raw = '';
+			for (let count = random(30); count > 0; count--) {
+				const token = tokens[random(tokens.length)] as string;
+				raw += raw.endsWith('\x1bZ') && token.startsWith('\x1b') ? 'z' : token;
+			}
+			raw += cutEnds[random(cutEnds.length)];
+			expect(normalizeStream(raw), JSON.stringify(raw)).toEqual(regexChain(raw));
+		}
+	});
+
+	it.skipIf(!existsSync(capturesFolder))('reads every capture as the chain of regex replacements did', () => {
+		for (const name of readdirSync(capturesFolder).filter((file) => file.endsWith('.txt'))) {
+			const raw = readFileSync(join(capturesFolder, name), 'utf8');
+			expect(normalizeStream(raw), name).toEqual(regexChain(raw));
+		}
 	});
 
 	it('handles a realistic fake-agent frame', () => {
