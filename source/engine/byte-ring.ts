@@ -1,4 +1,5 @@
 import { StringDecoder } from 'node:string_decoder';
+import { fitsUtf8 } from './utf8-size.js';
 
 /**
  * The newest bytes of a stream in one fixed buffer, written in place. It replaces keeping the
@@ -71,12 +72,10 @@ export const createByteRing = (capacity: number): ByteRing => {
 			if (data.length === 0) return;
 			buffer ??= Buffer.allocUnsafe(capacity);
 			if (typeof data === 'string') {
-				const size = Buffer.byteLength(data);
 				const end = (start + length) % capacity;
 				// The common case: the text fits before the end of the buffer and is encoded in place.
-				if (size <= capacity - end) {
-					buffer.write(data, end, 'utf8');
-					advance(size);
+				if (fitsUtf8(data, capacity - end)) {
+					advance(buffer.write(data, end, 'utf8'));
 					return;
 				}
 				data = Buffer.from(data);

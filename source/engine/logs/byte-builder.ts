@@ -1,3 +1,5 @@
+import { fitsUtf8 } from '../utf8-size.js';
+
 /** Room kept between takes; a builder that grew past it (a burst) gives the memory back. */
 const keptCapacity = 256 * 1024;
 const initialCapacity = 4 * 1024;
@@ -24,15 +26,17 @@ export const createByteBuilder = (): ByteBuilder => {
 			return used;
 		},
 		append(text) {
-			const size = Buffer.byteLength(text);
-			if (!buffer || used + size > buffer.length) {
+			if (!buffer || !fitsUtf8(text, buffer.length - used)) {
+				const needed = used + Buffer.byteLength(text);
 				let capacity = buffer?.length ?? initialCapacity;
-				while (capacity < used + size) capacity *= 2;
-				const grown = Buffer.allocUnsafe(capacity);
-				buffer?.copy(grown, 0, 0, used);
-				buffer = grown;
+				while (capacity < needed) capacity *= 2;
+				if (capacity !== buffer?.length) {
+					const grown = Buffer.allocUnsafe(capacity);
+					buffer?.copy(grown, 0, 0, used);
+					buffer = grown;
+				}
 			}
-			buffer.write(text, used, 'utf8');
+			const size = buffer.write(text, used, 'utf8');
 			used += size;
 			return size;
 		},

@@ -5,6 +5,7 @@ import { terminalTopic } from '../events.js';
 import { readyStatuses, type TerminalStatus } from './statuses.js';
 import { StringDecoder } from 'node:string_decoder';
 import { type ByteRing, createByteRing } from '../byte-ring.js';
+import { fitsUtf8 } from '../utf8-size.js';
 
 /** What detection reads of a terminal, in UTF-8 bytes. */
 export const bufferLimit = 32 * 1024;
@@ -177,14 +178,15 @@ export const createStatusMonitor = (options: StatusMonitorOptions) => {
 		const state = terminals.get(id);
 		if (!state) return;
 		const { buffer } = state;
-		if (buffer.length + Buffer.byteLength(data) > bufferLimit) {
+		// Once the turn's head is kept, only a provider that compacts cares whether the buffer is full.
+		if ((state.provider.compact || !state.head) && !fitsUtf8(data, bufferLimit - buffer.length)) {
 			if (state.provider.compact) {
 				const combined = buffer.text() + data;
 				buffer.reset(compacted(id, state, combined, false, combined));
 				data = '';
 			}
 			// The turn outgrows the buffer: its start is kept aside (read once a turn).
-			if (!state.head && buffer.length + Buffer.byteLength(data) > bufferLimit) {
+			if (!state.head && !fitsUtf8(data, bufferLimit - buffer.length)) {
 				state.head = leadingBytes(
 					buffer.oldestText(turnHeadLimit) + data.slice(0, turnHeadLimit),
 					turnHeadLimit,
