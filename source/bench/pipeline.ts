@@ -161,6 +161,8 @@ const parseOptions = (argv: string[]): Options | undefined => {
 type RunResult = {
 	wallSeconds: number;
 	throughputMBps: number;
+	/** Events through the engine's bus (output, status, input…) per second; null for the floor. */
+	eventsPerSecond: number | null;
 	cpuPercent: number;
 	/** The kernel's share: pipe reads and the log files' open/write/close. */
 	cpuSystemPercent: number | null;
@@ -682,6 +684,7 @@ const startProfile = async () => {
 const emptyResult: RunResult = {
 	wallSeconds: 0,
 	throughputMBps: 0,
+	eventsPerSecond: null,
 	cpuPercent: 0,
 	cpuSystemPercent: null,
 	cpuSecondsPerMB: null,
@@ -756,6 +759,13 @@ const runOnce = async (
 
 	let measuring = false;
 	let measureEnd = 0;
+	// Every event the engine publishes goes through here; counting costs one call.
+	let events = 0;
+	const publish = bus.emit.bind(bus);
+	bus.emit = (topic, payload) => {
+		if (measuring) events++;
+		publish(topic, payload);
+	};
 	const latencies: number[] = [];
 	const readyLatencies: number[] = [];
 	const statuses: Record<string, number> = {};
@@ -938,6 +948,7 @@ const runOnce = async (
 		return {
 			wallSeconds,
 			throughputMBps: bytesRead / 1e6 / wallSeconds,
+			eventsPerSecond: events / wallSeconds,
 			cpuPercent: (cpuSeconds / wallSeconds) * 100,
 			cpuSystemPercent: (cpu.system / 1e6 / wallSeconds) * 100,
 			cpuSecondsPerMB: bytesRead > 0 ? cpuSeconds / (bytesRead / 1e6) : null,
@@ -989,6 +1000,7 @@ type Figure = {
 
 const figures: Figure[] = [
 	{ key: 'throughputMBps', label: 'throughput through the engine (MB/s)', digits: 3 },
+	{ key: 'eventsPerSecond', label: 'bus events per second (output, status…)', digits: 0 },
 	{
 		key: 'cpuPercent',
 		label: 'engine CPU (% of one core)',
