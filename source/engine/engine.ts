@@ -19,6 +19,7 @@ import { createProviderLookup } from '../providers/registry.js';
 import type { Provider } from '../providers/types.js';
 import { createInboxService } from './inbox/inbox-service.js';
 import { createSessionService } from './terminals/session-service.js';
+import { createStatusRecorder } from './terminals/status-recorder.js';
 import { type CreateTerminalOptions, createTerminalService } from './terminals/terminal-service.js';
 
 export type EngineOptions = {
@@ -63,6 +64,7 @@ export const createEngine = (options: EngineOptions) => {
 	const monitor = createStatusMonitor({ bus });
 	const providers = createProviderLookup(options.extraProviders);
 	const logWriter = createLogWriter({ bus, directory: paths.logs, warn });
+	const statusRecorder = createStatusRecorder({ bus, terminals });
 	const terminalService = createTerminalService({
 		bus,
 		home: paths.home,
@@ -168,6 +170,7 @@ export const createEngine = (options: EngineOptions) => {
 		async start() {
 			await backend.start();
 			monitor.start();
+			statusRecorder.start();
 			logWriter.start();
 			await terminalService.adoptAll();
 			await terminalService.sweepLinks();
@@ -192,6 +195,7 @@ export const createEngine = (options: EngineOptions) => {
 				await inboxService.stop();
 				await terminalService.releaseAll();
 				monitor.stop();
+				statusRecorder.stop();
 				await logWriter.stop();
 				bus.emit('engine.stopped', { at: Date.now() });
 			}

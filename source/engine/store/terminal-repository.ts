@@ -58,6 +58,9 @@ export const createTerminalRepository = (db: Db) => {
 		'SELECT * FROM terminals WHERE session = ? AND exited_at IS NULL ORDER BY created_at',
 	);
 	const setStatus = db.prepare('UPDATE terminals SET last_status = ?, last_active_at = ? WHERE id = ?');
+	const setMany = db.transaction((statuses: ReadonlyMap<string, { status: TerminalStatus; at: number }>) => {
+		for (const [id, { status, at }] of statuses) setStatus.run(status, at, id);
+	});
 	const touch = db.prepare('UPDATE terminals SET last_active_at = ? WHERE id = ?');
 	const markExited = db.prepare('UPDATE terminals SET exited_at = ? WHERE id = ? AND exited_at IS NULL');
 	const remove = db.prepare('DELETE FROM terminals WHERE id = ?');
@@ -76,8 +79,9 @@ export const createTerminalRepository = (db: Db) => {
 		listBySession(session: string): TerminalRecord[] {
 			return (bySession.all(session) as Row[]).map(fromRow);
 		},
-		setStatus(id: string, status: TerminalStatus, at: number): void {
-			setStatus.run(status, at, id);
+		/** Terminals' statuses and the times they changed, in one transaction. */
+		setStatuses(statuses: ReadonlyMap<string, { status: TerminalStatus; at: number }>): void {
+			setMany(statuses);
 		},
 		touch(id: string, at: number): void {
 			touch.run(at, id);

@@ -107,8 +107,6 @@ export const createTerminalService = (options: TerminalServiceOptions) => {
 	const now = options.now ?? Date.now;
 	const getProvider = (options.providers ?? defaultProviders).get;
 
-	bus.on('terminal.*.status', ({ terminalId, status, at }) => terminals.setStatus(terminalId, status, at));
-
 	const isLive = (id: string) => terminals.get(id)?.exitedAt === null;
 	const warn = (message: string) => bus.emit('engine.warning', { message, at: now() });
 	/** A terminal's links go with it; failing that, the next engine's sweep retries. */

@@ -122,10 +122,17 @@ describe('terminal repository', () => {
 		expect(terminals.listBySession('cao-none')).toEqual([]);
 	});
 
-	it('setStatus updates the status and the last activity; touch only the activity', () => {
+	it('setStatuses updates the statuses and the last activity; touch only the activity', () => {
 		const terminals = createTerminalRepository(connect());
 		terminals.insert(terminal('a1b2c3d4'));
-		terminals.setStatus('a1b2c3d4', 'completed', 2_000);
+		terminals.insert(terminal('00000001'));
+		terminals.setStatuses(
+			new Map([
+				['a1b2c3d4', { status: 'completed', at: 2_000 }],
+				['00000001', { status: 'idle', at: 2_500 }],
+			]),
+		);
+		expect(terminals.get('00000001')).toMatchObject({ lastStatus: 'idle', lastActiveAt: 2_500 });
 		expect(terminals.get('a1b2c3d4')).toMatchObject({ lastStatus: 'completed', lastActiveAt: 2_000 });
 		terminals.touch('a1b2c3d4', 3_000);
 		expect(terminals.get('a1b2c3d4')).toMatchObject({ lastStatus: 'completed', lastActiveAt: 3_000 });
@@ -244,7 +251,7 @@ describe('two connections to one file', () => {
 		const message = createInboxRepository(b).enqueue('a1b2c3d4', 'ffff0000', 'from b', 1);
 		expect(createInboxRepository(a).list('ffff0000', 'pending')).toEqual([message]);
 
-		createTerminalRepository(b).setStatus('a1b2c3d4', 'idle', 5);
+		createTerminalRepository(b).setStatuses(new Map([['a1b2c3d4', { status: 'idle', at: 5 }]]));
 		expect(createTerminalRepository(a).get('a1b2c3d4')?.lastStatus).toBe('idle');
 	});
 
