@@ -357,7 +357,7 @@ const fifoSource = async (home: string, count: number, warn: (message: string) =
 		const topic = terminalTopic(id, 'output');
 		return openFifoReader({
 			path,
-			onData: (data) => bus.emit(topic, { terminalId: id, data, at: Date.now() }),
+			onData: (data, bytes) => bus.emit(topic, { terminalId: id, data, bytes, at: Date.now() }),
 			onError: (error) => warn(`terminal ${id}: ${error.message}`),
 		});
 	});

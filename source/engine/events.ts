@@ -3,8 +3,11 @@ import type { TerminalStatus } from './status/statuses.js';
 
 /** Payloads of the `terminal.{id}.*` topics, keyed by the last topic segment. */
 export type TerminalEvents = {
-	/** Raw output, coalesced (~50 ms, at most 64 KB), decoded as whole UTF-8 characters. */
-	output: { terminalId: string; data: string; at: number };
+	/**
+	 * Raw output, coalesced (~50 ms, at most 64 KB): `data` decoded as whole UTF-8 characters,
+	 * `bytes` as it came (for the log). Engine-internal: never printed or sent to clients.
+	 */
+	output: { terminalId: string; data: string; bytes: Buffer; at: number };
 	status: {
 		terminalId: string;
 		status: TerminalStatus;

@@ -4,19 +4,30 @@ export const coalesceMs = 50;
 export const maxEventBytes = 64 * 1024;
 
 /**
+ * Receives a terminal's output: `text` decoded as whole UTF-8 characters, and `bytes`, the raw
+ * bytes it came from. All the `bytes` in order are the raw stream, all the texts the decoded one
+ * (a character cut between two windows is in the text of the second, its bytes split across both).
+ */
+export type OutputHandler = (text: string, bytes: Buffer) => void;
+
+/**
  * Bytes from a terminal as text events: coalesced for `windowMs` (one event per burst), at most
  * `maxEventBytes` each, never half a UTF-8 character. Shared by the FIFO reader (tmux) and the
  * pty backend, so the engine sees the same events from both.
  */
-export const createOutputCoalescer = (onText: (text: string) => void, windowMs = coalesceMs) => {
+export const createOutputCoalescer = (onOutput: OutputHandler, windowMs = coalesceMs) => {
 	const decoder = new StringDecoder('utf8');
 	let pending: Buffer[] = [];
 	let pendingBytes = 0;
 	let timer: NodeJS.Timeout | undefined;
+	/** Bytes that made no whole character yet: they go with the next event. */
+	let carried: Buffer | undefined;
 
 	const emit = (buffer: Buffer) => {
 		const text = decoder.write(buffer);
-		if (text) onText(text);
+		const bytes = carried ? Buffer.concat([carried, buffer]) : buffer;
+		carried = text ? undefined : bytes;
+		if (text) onOutput(text, bytes);
 	};
 	const flush = () => {
 		if (timer) clearTimeout(timer);
@@ -41,7 +52,7 @@ export const createOutputCoalescer = (onText: (text: string) => void, windowMs =
 		end() {
 			flush();
 			const tail = decoder.end();
-			if (tail) onText(tail);
+			if (tail) onOutput(tail, carried ?? Buffer.alloc(0));
 		},
 	};
 };

@@ -100,7 +100,12 @@ export const replayEvents = async (options: {
 			monitor.notifyInputSent(id);
 			monitor.clearBuffer(id);
 		} else {
-			bus.emit('terminal.replay.output', { terminalId: id, data: event.data, at: wallAtLogClock });
+			bus.emit('terminal.replay.output', {
+				terminalId: id,
+				data: event.data,
+				bytes: Buffer.from(event.data),
+				at: wallAtLogClock,
+			});
 		}
 	}
 	// Let the last quiet window pass so the final screen is judged.

@@ -11,7 +11,12 @@ const status = (terminalId: string): TerminalEvents['status'] => ({
 	at: 1,
 });
 
-const output = (terminalId: string, data = 'x'): TerminalEvents['output'] => ({ terminalId, data, at: 1 });
+const output = (terminalId: string, data = 'x'): TerminalEvents['output'] => ({
+	terminalId,
+	data,
+	bytes: Buffer.from(data),
+	at: 1,
+});
 
 describe('topicMatches', () => {
 	it.each([

@@ -252,11 +252,8 @@ describe('opencodeCliProvider in the status monitor, on a turn longer than the b
 		};
 		const output = (stream: string, until = stream.length) => {
 			for (let at = 0; at < until; at += 2000) {
-				bus.emit(terminalTopic('t1', 'output'), {
-					terminalId: 't1',
-					data: stream.slice(at, at + 2000),
-					at: 0,
-				});
+				const data = stream.slice(at, at + 2000);
+				bus.emit(terminalTopic('t1', 'output'), { terminalId: 't1', data, bytes: Buffer.from(data), at: 0 });
 				expect(monitor.getBuffer('t1')?.length).toBeLessThanOrEqual(bufferLimit);
 				vi.advanceTimersByTime(60);
 			}

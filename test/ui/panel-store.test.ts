@@ -82,7 +82,12 @@ describe('panel store', () => {
 		await waitFor(() => captures() === 1, { what: 'the first read' });
 		source.bus.emit('terminal.aa11.status', status('completed', 1));
 		for (let index = 0; index < 50; index++)
-			source.bus.emit('terminal.aa11.output', { terminalId: 'aa11', data: 'x', at: index });
+			source.bus.emit('terminal.aa11.output', {
+				terminalId: 'aa11',
+				data: 'x',
+				bytes: Buffer.from('x'),
+				at: index,
+			});
 		await waitFor(() => store.getSnapshot().terminals[0]?.lastLine === 'Echo: hi', {
 			what: 'the reply line',
 		});

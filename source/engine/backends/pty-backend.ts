@@ -204,7 +204,7 @@ export const createPtyBackend = (options: PtyBackendOptions): TerminalBackend =>
 				ref: spec,
 				pty: child,
 				sink,
-				coalescer: createOutputCoalescer((text) => entry.sink?.output(text)),
+				coalescer: createOutputCoalescer((text, bytes) => entry.sink?.output(text, bytes)),
 				screen: undefined,
 				tail: createByteRing(tailLimit),
 				bracketed: false,

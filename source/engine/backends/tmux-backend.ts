@@ -310,7 +310,7 @@ export const createTmuxBackend = (options: TmuxBackendOptions): TerminalBackend 
 		await makeFifo(fifo);
 		const reader = openFifoReader({
 			path: fifo,
-			onData: (text) => sink.output(text),
+			onData: (text, bytes) => sink.output(text, bytes),
 			onError: (error) => warn(`terminal ${terminalId}: ${error.message}`),
 			onWriterGone: () => {
 				const entry = attached.get(terminalId);

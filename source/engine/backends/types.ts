@@ -25,8 +25,8 @@ export type StagedStep = 'staged' | 'pasted';
 
 /** What a backend reports about one terminal. */
 export type TerminalSink = {
-	/** Decoded output, coalesced (~50 ms, at most 64 KB). */
-	output(data: string): void;
+	/** Decoded output, coalesced (~50 ms, at most 64 KB), and the raw bytes it came from. */
+	output(data: string, bytes: Buffer): void;
 	/** The agent's process or window went away. */
 	exited(reason: string): void;
 	/**

@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 
-import { coalesceMs, createOutputCoalescer, maxEventBytes } from '../output-coalescer.js';
+import { coalesceMs, createOutputCoalescer, maxEventBytes, type OutputHandler } from '../output-coalescer.js';
 
 export { coalesceMs, maxEventBytes };
 
@@ -21,8 +21,8 @@ export type FifoReader = {
 
 export type FifoReaderOptions = {
 	path: string;
-	/** Receives coalesced text: at most `maxEventBytes` bytes, never half a UTF-8 character. */
-	onData: (text: string) => void;
+	/** Receives coalesced text (at most `maxEventBytes` bytes, never half a UTF-8 character) and its bytes. */
+	onData: OutputHandler;
 	onError?: (error: Error) => void;
 	/**
 	 * The writer went away after writing (tmux's pipe-pane closed). With this set, the reader

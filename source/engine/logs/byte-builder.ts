@@ -5,15 +5,15 @@ const keptCapacity = 256 * 1024;
 const initialCapacity = 4 * 1024;
 
 /**
- * Text gathered as UTF-8 bytes in one buffer that is reused, until taken. The log writer holds a
+ * Bytes (or text, as UTF-8) gathered in one buffer that is reused, until taken. The log writer holds a
  * second of each terminal's output: held as the chunks that came, that second outlived the young
  * generation and left its garbage in the old one.
  */
 export type ByteBuilder = {
 	/** Bytes gathered. */
 	readonly length: number;
-	/** Adds `text`; returns its length in bytes. */
-	append(text: string): number;
+	/** Adds text (as UTF-8) or bytes; returns how many bytes that was. */
+	append(data: string | Buffer): number;
 	/** What was gathered, as a Buffer of its own, and starts again empty. */
 	take(): Buffer;
 };
@@ -25,9 +25,10 @@ export const createByteBuilder = (): ByteBuilder => {
 		get length() {
 			return used;
 		},
-		append(text) {
-			if (!buffer || !fitsUtf8(text, buffer.length - used)) {
-				const needed = used + Buffer.byteLength(text);
+		append(data) {
+			const fits = (room: number) => (typeof data === 'string' ? fitsUtf8(data, room) : data.length <= room);
+			if (!buffer || !fits(buffer.length - used)) {
+				const needed = used + Buffer.byteLength(data);
 				let capacity = buffer?.length ?? initialCapacity;
 				while (capacity < needed) capacity *= 2;
 				if (capacity !== buffer?.length) {
@@ -36,7 +37,7 @@ export const createByteBuilder = (): ByteBuilder => {
 					buffer = grown;
 				}
 			}
-			const size = buffer.write(text, used, 'utf8');
+			const size = typeof data === 'string' ? buffer.write(data, used, 'utf8') : data.copy(buffer, used);
 			used += size;
 			return size;
 		},

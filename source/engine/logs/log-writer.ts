@@ -142,9 +142,9 @@ export const createLogWriter = (options: LogWriterOptions) => {
 			}
 			if (unsubscribes.length > 0) return;
 			unsubscribes.push(
-				bus.on('terminal.*.output', ({ terminalId, data, at }) => {
+				bus.on('terminal.*.output', ({ terminalId, bytes: raw, at }) => {
 					const log = logOf(terminalId);
-					const bytes = log.output.append(data);
+					const bytes = log.output.append(raw);
 					log.times.append(`o ${at} ${bytes}\n`);
 					// A burst (an agent dumping a file) is written at once rather than held a second.
 					held += bytes;

@@ -141,7 +141,8 @@ export const createTerminalService = (options: TerminalServiceOptions) => {
 
 	/** Where a terminal's backend reports: its output and its exit, as events. */
 	const sinkFor = (id: string): TerminalSink => ({
-		output: (data) => bus.emit(terminalTopic(id, 'output'), { terminalId: id, data, at: now() }),
+		output: (data, bytes) =>
+			bus.emit(terminalTopic(id, 'output'), { terminalId: id, data, bytes, at: now() }),
 		exited: (reason) => exited(id, reason),
 		resumed: (screen) => {
 			warn(`terminal ${id}: its output pipe had closed; it is read again, judged from its screen`);

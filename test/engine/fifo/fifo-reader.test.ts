@@ -26,22 +26,32 @@ const open = async (name: string) => {
 	const path = join(dir, name);
 	await makeFifo(path);
 	const events: string[] = [];
-	const reader = openFifoReader({ path, onData: (text) => events.push(text) });
+	const raw: Buffer[] = [];
+	const reader = openFifoReader({
+		path,
+		onData: (text, bytes) => {
+			events.push(text);
+			raw.push(bytes);
+		},
+	});
 	readers.push(reader);
 	const writer = openSync(path, constants.O_WRONLY | constants.O_NONBLOCK);
-	return { path, events, reader, writer, text: () => events.join('') };
+	return { path, events, raw, reader, writer, text: () => events.join('') };
 };
 
 describe('FifoReader', () => {
-	it('delivers a multi-byte character split across two writes whole', async () => {
+	it('delivers a multi-byte character split across two writes whole, with the raw bytes', async () => {
 		const fifo = await open('split');
 		const euro = Buffer.from('€'); // three bytes
 		writeSync(fifo.writer, Buffer.concat([Buffer.from('a'), euro.subarray(0, 2)]));
 		await waitFor(() => fifo.text() === 'a', { what: 'the first half' });
+		// An event whose bytes end inside a character: its text has what came before.
+		expect(fifo.raw).toEqual([Buffer.from([0x61, 0xe2, 0x82])]);
 		writeSync(fifo.writer, Buffer.concat([euro.subarray(2), Buffer.from('b')]));
 		await waitFor(() => fifo.text() === 'a€b', { what: 'the whole character' });
 		expect(fifo.events.join('')).not.toContain('\uFFFD');
 		expect(fifo.events.length).toBeGreaterThanOrEqual(2);
+		expect(Buffer.concat(fifo.raw).toString()).toBe('a€b');
 		closeSync(fifo.writer);
 	});
 

@@ -22,7 +22,7 @@ beforeEach(() => {
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 const output = (bus: ReturnType<typeof createEventBus>, terminalId: string, data: string) =>
-	bus.emit(`terminal.${terminalId}.output`, { terminalId, data, at: Date.now() });
+	bus.emit(`terminal.${terminalId}.output`, { terminalId, data, bytes: Buffer.from(data), at: Date.now() });
 
 describe('LogWriter', () => {
 	it('appends each terminal’s raw output to its own file, in order', async () => {

@@ -74,7 +74,12 @@ describe('createStatusMonitor', () => {
 	let counted: Provider;
 
 	const feed = (data: string, terminalId = id) =>
-		bus.emit(terminalTopic(terminalId, 'output'), { terminalId, data, at: Date.now() });
+		bus.emit(terminalTopic(terminalId, 'output'), {
+			terminalId,
+			data,
+			bytes: Buffer.from(data),
+			at: Date.now(),
+		});
 	const statuses = () => events.map((event) => event.status);
 
 	beforeEach(() => {
