@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createByteRing } from '../../source/engine/byte-ring.js';
+import { randomFrom } from '../helpers/seeded-random.js';
 
 describe('byte ring', () => {
 	it('keeps the newest bytes of what was written, across the wrap', () => {
@@ -51,11 +52,7 @@ describe('byte ring', () => {
 	});
 
 	it('matches a plain string model on random writes', () => {
-		let seed = 7;
-		const random = () => {
-			seed = (seed * 1103515245 + 12345) % 2 ** 31;
-			return seed / 2 ** 31;
-		};
+		const random = randomFrom(7);
 		const alphabet = ['a', 'b', ' ', '\n', '⠋', 'é', '●', '🙂'];
 		const ring = createByteRing(64);
 		let model = Buffer.alloc(0);

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { findLastIndex, lastNonBlank, normalizeStream, plainText } from '../../source/providers/text.js';
+import { randomFrom } from '../helpers/seeded-random.js';
 
 const lines = (raw: string) => normalizeStream(raw).lines;
 
@@ -131,11 +132,8 @@ describe('normalizeStream', () => {
 			'\x1b=',
 			'\x1bZ',
 		];
-		let seed = 11;
-		const random = (below: number) => {
-			seed = (seed * 1103515245 + 12345) % 2 ** 31;
-			return Math.floor((seed / 2 ** 31) * below);
-		};
+		const next = randomFrom(11);
+		const random = (below: number) => Math.floor(next() * below);
 		const cutEnds = ['', '\x1b', '\x1b[3', '\x1b]0;half', '\x1bPq', '\x1b('];
 		for (let stream = 0; stream < 3000; stream++) {
 			let raw = '';

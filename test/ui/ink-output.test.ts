@@ -4,6 +4,7 @@ import { pathToFileURL } from 'node:url';
 import { Chalk } from 'chalk';
 import { describe, expect, it } from 'vitest';
 import { fastOutputGet, patchedInkVersion } from '../../source/ui/ink-output.js';
+import { randomFrom } from '../helpers/seeded-random.js';
 
 type Transformer = (line: string, index: number) => string;
 type InkOutput = {
@@ -21,12 +22,6 @@ const { default: Output } = (await import(pathToFileURL(join(inkBuild, 'output.j
 };
 const inkGet = Output.prototype.get;
 const colours = new Chalk({ level: 3 });
-
-/** A fixed seed: a failing frame can be made again. */
-const randomFrom = (seed: number) => () => {
-	seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
-	return seed / 2 ** 31;
-};
 
 describe('the faster Output.get for Ink', () => {
 	it(`is written for the Ink installed (${patchedInkVersion})`, () => {

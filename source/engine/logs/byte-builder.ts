@@ -26,8 +26,8 @@ export const createByteBuilder = (): ByteBuilder => {
 			return used;
 		},
 		append(data) {
-			const fits = (room: number) => (typeof data === 'string' ? fitsUtf8(data, room) : data.length <= room);
-			if (!buffer || !fits(buffer.length - used)) {
+			const room = buffer ? buffer.length - used : 0;
+			if (!buffer || !(typeof data === 'string' ? fitsUtf8(data, room) : data.length <= room)) {
 				const needed = used + Buffer.byteLength(data);
 				let capacity = buffer?.length ?? initialCapacity;
 				while (capacity < needed) capacity *= 2;

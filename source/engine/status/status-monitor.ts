@@ -1,11 +1,11 @@
+import { StringDecoder } from 'node:string_decoder';
 import { oneLine } from '../../errors.js';
 import type { DetectContext, Detection, Provider } from '../../providers/types.js';
 import type { EventBus, Unsubscribe } from '../bus.js';
 import { terminalTopic } from '../events.js';
-import { readyStatuses, type TerminalStatus } from './statuses.js';
-import { StringDecoder } from 'node:string_decoder';
 import { type ByteRing, createByteRing } from '../byte-ring.js';
 import { fitsUtf8 } from '../utf8-size.js';
+import { readyStatuses, type TerminalStatus } from './statuses.js';
 
 /** What detection reads of a terminal, in UTF-8 bytes. */
 export const bufferLimit = 32 * 1024;
@@ -265,7 +265,7 @@ export const createStatusMonitor = (options: StatusMonitorOptions) => {
 			const screen = state.provider.compact ? compacted(id, state, view(state), true, '') : '';
 			state.head = '';
 			state.headBytes = 0;
-			state.buffer.reset(Buffer.byteLength(screen) > bufferLimit ? '' : screen);
+			state.buffer.reset(fitsUtf8(screen, bufferLimit) ? screen : '');
 		},
 		/**
 		 * Opens the latch and publishes `processing`: a turn has begun. The quiet timer is armed, so

@@ -11,12 +11,13 @@ export const statusWriteMs = 500;
  * a second. Live statuses are read from the monitor, so the store's copy (for terminals that have
  * exited, and for a next engine) may lag this long.
  */
-export const createStatusRecorder = (options: {
+export const createStatusRecorder = ({
+	bus,
+	terminals,
+}: {
 	bus: EventBus;
 	terminals: TerminalRepository;
-	writeMs?: number;
 }) => {
-	const { bus, terminals } = options;
 	const pending = new Map<string, { status: TerminalStatus; at: number }>();
 	let timer: NodeJS.Timeout | undefined;
 	let unsubscribe: Unsubscribe | undefined;
@@ -33,11 +34,10 @@ export const createStatusRecorder = (options: {
 		start() {
 			unsubscribe ??= bus.on('terminal.*.status', ({ terminalId, status, at }) => {
 				pending.set(terminalId, { status, at });
-				timer ??= setTimeout(flush, options.writeMs ?? statusWriteMs);
+				timer ??= setTimeout(flush, statusWriteMs);
 			});
 		},
-		/** Writes what waits. */
-		flush,
+		/** Stops listening and writes what waits. */
 		stop() {
 			unsubscribe?.();
 			unsubscribe = undefined;

@@ -8,6 +8,7 @@ import type { TerminalRecord } from '../../../source/engine/store/terminal-repos
 import { startCli } from '../../helpers/cli.js';
 import { createSandbox, describeWithTmux, type Sandbox } from '../../helpers/sandbox.js';
 import { waitFor } from '../../helpers/wait-for.js';
+import { randomFrom } from '../../helpers/seeded-random.js';
 
 /**
  * An engine killed with SIGKILL in the middle of a delivery, at each step of it and at moments
@@ -94,11 +95,7 @@ describeWithTmux(
 		it('killed at moments picked at random while 40 messages flow, none is lost or taken twice', async () => {
 			const { api, startEngine, taken, inbox } = setUp();
 			// A fixed seed: a failure can be run again as it happened.
-			let seed = 20_261_124;
-			const random = () => {
-				seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
-				return seed / 2 ** 31;
-			};
+			const random = randomFrom(20_261_124);
 			let engine = await startEngine();
 			const receiver = (await api('POST', '/terminals', { provider: 'fake' })) as TerminalRecord;
 			const bodies: string[] = [];
