@@ -63,13 +63,13 @@ export const cliPath = fileURLToPath(
 	new URL(import.meta.url.endsWith('.ts') ? '../dist/cli.js' : './cli.js', import.meta.url),
 );
 
-/** cao's MCP server as an agent of this terminal starts it: `cao-tui mcp-server`. */
 /**
  * The longest cao's tools may take: a handoff waits up to a day (its `timeout` maximum) plus the
  * worker's start. The CLIs' own defaults (Codex 60 s, Q 120 s, Gemini 10 min) would cut it short.
  */
 export const caoToolTimeoutMs = 25 * 60 * 60 * 1000;
 
+/** cao's MCP server as an agent of this terminal starts it: `cao-tui mcp-server`. */
 export const caoMcpServer = (terminalId: string, home: string): McpServer => ({
 	timeoutMs: caoToolTimeoutMs,
 	command: process.execPath,

@@ -81,6 +81,10 @@ export const route = async ({ engine, info }: RouteContext, request: Request): P
 		} else if (method === 'POST' && action === 'keys') {
 			await engine.terminals.sendKeys(id, parse(keys, request.body).keys);
 			return ok({ sent: true });
+		} else if (method === 'POST' && action === 'tools') {
+			parse(z.strictObject({}), request.body);
+			engine.terminals.toolsListed(id);
+			return ok({ noted: true });
 		} else if (method === 'GET' && action === 'output') {
 			const mode = query.get('mode') ?? 'full';
 			if (mode !== 'full' && mode !== 'last')

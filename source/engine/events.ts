@@ -30,6 +30,8 @@ export type TerminalEvents = {
 	exited: { terminalId: string; reason: string; at: number };
 	/** Input or keys were sent through cao-tui (the text itself is not carried). */
 	input: { terminalId: string; kind: 'text' | 'keys'; at: number };
+	/** The agent's cao MCP server was asked for its tools: handoff, assign and send_message are there. */
+	tools: { terminalId: string; at: number };
 };
 
 /** Engine-wide notices that are not about one terminal. */

@@ -85,5 +85,24 @@ export const runMcpServer = async (): Promise<void> => {
 		},
 		({ message, receiver_id }) => answer(() => orchestration.sendMessage(message, receiver_id)),
 	);
-	await server.connect(new StdioServerTransport());
+	const transport = new StdioServerTransport();
+	await server.connect(transport);
+	reportToolsListed(transport, () =>
+		requestEngine(socket, 'POST', `/terminals/${callerId}/tools`, {}).catch(() => {}),
+	);
+};
+
+/**
+ * Calls `report` once, when the agent first asks for the tool list: from then on the agent has
+ * the tools, and the engine may hand it work that needs them (see InitializeContext.waitForCaoTools).
+ * An engine out of reach only loses the report.
+ */
+const reportToolsListed = (transport: StdioServerTransport, report: () => Promise<unknown>) => {
+	const handle = transport.onmessage;
+	transport.onmessage = (message) => {
+		handle?.(message);
+		if (!('method' in message) || message.method !== 'tools/list') return;
+		transport.onmessage = handle;
+		void report();
+	};
 };

@@ -53,6 +53,9 @@ const turnDone = /^✻ \p{Lu}\p{Ll}+ for(?: \d+(?:\.\d+)?[smhd]\b|$)/u;
 // "  ? for shortcuts · ← for agents", "  ⏵⏵ accept edits on (shift+tab to cycle)" — an idle footer.
 const idleFooter = /\? for shortcuts|\((?:shift\+tab|⇧⇥) to cycle\)/;
 
+/** How long Claude Code may take to connect cao's MCP server once its prompt is up. */
+const caoToolsGraceMs = 20_000;
+
 /** A first-run or permission dialog; each one is also answered in `initialize` where that is safe. */
 const dialogLines: readonly RegExp[] = [
 	// " Do you want to proceed?", " Do you want to make this edit to notes.md?"
@@ -329,6 +332,9 @@ export const claudeCodeProvider: Provider = {
 
 	async initialize(context) {
 		await answerDialogsUntilIdle(this, context, dialogs);
+		// Claude Code connects MCP servers in the background: a prompt sent before cao's server is
+		// connected runs without handoff, assign and send_message (anthropics/claude-code#39113).
+		await context.waitForCaoTools(caoToolsGraceMs);
 	},
 
 	compact(buffer, options) {

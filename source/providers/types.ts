@@ -95,6 +95,11 @@ export type InitializeContext = {
 	capture(): Promise<string>;
 	sendKeys(keys: readonly string[]): Promise<void>;
 	paste(text: string): Promise<void>;
+	/**
+	 * Resolves true once the agent has listed the tools of cao's MCP server (handoff, assign,
+	 * send_message), false if that did not happen within `timeoutMs` (the engine warns then).
+	 */
+	waitForCaoTools(timeoutMs: number): Promise<boolean>;
 };
 
 export type InputTuning = {

@@ -1,6 +1,8 @@
 import { existsSync, readdirSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { startApiServer, stopApiServer } from '../../source/api/server.js';
 import type { BackendKind } from '../../source/config.js';
-import { createEngine, type Engine } from '../../source/engine/engine.js';
+import { createEngine, type Engine, type EngineOptions } from '../../source/engine/engine.js';
 import type { EventMap, Topic } from '../../source/engine/events.js';
 import { createSandbox, hasTmux, type Sandbox } from './sandbox.js';
 
@@ -21,7 +23,13 @@ export type TestEngine = {
 /** How a terminal whose agent quit is reported: its tmux window closed, or its pty process exited. */
 export const endedOnItsOwn = /^(window closed|exited with code \d+)/;
 
-export type TestEngineOptions = { backend?: BackendKind; env?: Record<string, string> };
+export type TestEngineOptions = {
+	backend?: BackendKind;
+	env?: Record<string, string>;
+	extraProviders?: EngineOptions['extraProviders'];
+	/** Serve the control API on the sandbox's socket, as cao-tui does (agents' MCP servers use it). */
+	api?: boolean;
+};
 
 /**
  * A started engine on `backend` (default tmux where installed, else pty) with a private tmux server and CAO_HOME, recording
@@ -36,12 +44,16 @@ export const startTestEngine = async (options: TestEngineOptions = {}): Promise<
 		tmuxSocket: sandbox.socket,
 		backend,
 		env: { ...process.env, FAKE_AGENT_THINK_MS: '300', ...options.env },
+		extraProviders: options.extraProviders,
 	});
 	const events: RecordedEvent[] = [];
 	engine.bus.onAny((topic, payload) => {
 		if (!topic.endsWith('.output')) events.push({ topic, ...payload } as RecordedEvent);
 	});
 	await engine.start();
+	const api: Server | undefined = options.api
+		? await startApiServer({ engine, home: sandbox.home, socketPath: sandbox.paths.socket })
+		: undefined;
 	return {
 		engine,
 		sandbox,
@@ -53,6 +65,7 @@ export const startTestEngine = async (options: TestEngineOptions = {}): Promise<
 		windows: async () => (await engine.backend.listWindows()).map((window) => window.window),
 		fifos: () => (existsSync(sandbox.paths.fifos) ? readdirSync(sandbox.paths.fifos) : []),
 		async dispose() {
+			if (api) await stopApiServer(api, sandbox.paths.socket);
 			await engine.stop();
 			sandbox.dispose();
 		},

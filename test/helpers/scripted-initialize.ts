@@ -26,6 +26,7 @@ export const scriptedInitialize = (steps: string[], answers: Record<string, stri
 			buffer += answers[keys.join(' ')] ?? '';
 		},
 		paste: async () => {},
+		waitForCaoTools: async () => true,
 	};
 	return { context, sent };
 };

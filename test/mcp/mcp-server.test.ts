@@ -55,14 +55,19 @@ describeEachBackend('cao-tui mcp-server, spoken to over stdio as an agent does',
 
 	it('offers handoff, assign and send_message; handoff returns the worker’s reply and closes it', async () => {
 		const boss = await supervisor();
+		const toolsListed = () => engine.events().filter((event) => event.topic === `terminal.${boss.id}.tools`);
 		const client = await connect(boss.id);
 		expect((await client.listTools()).tools.map((entry) => entry.name).sort()).toEqual([
 			'assign',
 			'handoff',
 			'send_message',
 		]);
+		// The engine hears that this agent has cao's tools now (Claude Code's initialize waits for it).
+		await waitFor(() => toolsListed().length === 1, { what: 'terminal.ID.tools' });
+		await client.listTools();
 		const result = await tool(client, 'handoff', { agent_profile: 'tester', message: 'write hello world' });
 		expect(result).toEqual({ content: [{ type: 'text', text: 'Echo: write hello world' }] });
+		expect(toolsListed(), 'reported once, on the first listing').toHaveLength(1);
 		// The worker ran in the supervisor's session and is gone.
 		expect(((await api('GET', '/terminals')) as TerminalRecord[]).map((record) => record.id)).toEqual([
 			boss.id,

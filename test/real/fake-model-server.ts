@@ -31,6 +31,8 @@ export type TurnContext = { tools: string[]; toolResult?: string };
 export type ServedTurn = {
 	api: Api;
 	prompt: string;
+	/** Names of the tools the request offered the model. */
+	tools: string[];
 	text: string;
 	startedAt: number;
 	endedAt: number | null;
@@ -328,7 +330,10 @@ const whole = (api: Api, model: string, id: number, text: string): unknown => {
 
 /** The tools a request offers, and the text of a tool result it ends with (Anthropic's shapes). */
 const turnContext = (api: Api, body: Json): TurnContext => {
+	// Anthropic and Responses: {name}; Chat: {function: {name}}; Gemini: {functionDeclarations:
+	// [{name}]}; Codex groups an MCP server's tools: {type: 'namespace', name: 'mcp__cao', tools}.
 	const tools = array(body.tools)
+		.flatMap((tool) => [tool, ...array(object(tool).functionDeclarations), ...array(object(tool).tools)])
 		.map((tool) => string(object(tool).name) || string(object(object(tool).function).name))
 		.filter(Boolean);
 	if (api !== 'anthropic') return { tools };
@@ -382,10 +387,18 @@ export const startFakeModelServer = async (
 		if (schema !== undefined) return sendJson(response, 200, whole(api, model, id, fromSchema(schema)));
 		const prompt = lastUserText(api, body);
 		const title = isTitleCall(api, body);
+		const context = turnContext(api, body);
 		const script: ScriptedReply = title
 			? { text: 'Fake session title' }
-			: (options.reply?.(prompt, turnContext(api, body)) ?? defaultReply(prompt));
-		const turn: ServedTurn = { api, prompt, text: script.text, startedAt: Date.now(), endedAt: null };
+			: (options.reply?.(prompt, context) ?? defaultReply(prompt));
+		const turn: ServedTurn = {
+			api,
+			prompt,
+			tools: context.tools,
+			text: script.text,
+			startedAt: Date.now(),
+			endedAt: null,
+		};
 		if (!title) turns.push(turn);
 		await delay(script.firstTokenMs ?? 1000);
 		if (script.toolCall) {

@@ -1,8 +1,6 @@
-import type { Server } from 'node:http';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApiServer, stopApiServer } from '../../source/api/server.js';
 import { createProfileStore } from '../../source/profiles/profile-store.js';
 import { startTestEngine, type TestEngine } from '../helpers/engine.js';
 import { hasTmux } from '../helpers/sandbox.js';
@@ -34,7 +32,6 @@ if (!hasTmux) describe.skip('handoff on tmux [skipped: tmux is not installed]', 
 	(backend) => {
 		let server: FakeModelServer;
 		let test: TestEngine;
-		let api: Server;
 
 		beforeAll(async () => {
 			for (const cli of pair as readonly RealCli[]) await ensureInstalled(cli);
@@ -50,19 +47,13 @@ if (!hasTmux) describe.skip('handoff on tmux [skipped: tmux is not installed]', 
 					return undefined;
 				},
 			});
-			test = await startTestEngine({ backend });
-			api = await startApiServer({
-				engine: test.engine,
-				home: test.sandbox.home,
-				socketPath: test.sandbox.paths.socket,
-			});
+			test = await startTestEngine({ backend, api: true });
 			const profile = join(test.sandbox.home, 'worker.md');
 			writeFileSync(profile, '---\nname: worker\nprovider: codex\n---\nYou do what you are asked.\n');
 			await createProfileStore({ storeDir: test.sandbox.paths.agentStore }).install(profile);
 		}, 15 * 60_000);
 
 		afterAll(async () => {
-			if (api) await stopApiServer(api, test.sandbox.paths.socket);
 			if (test) {
 				for (const record of test.engine.terminals.list()) await test.engine.terminals.remove(record.id);
 				await test.dispose();

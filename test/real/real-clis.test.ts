@@ -103,7 +103,8 @@ describe.each(runs)(
 		beforeAll(async () => {
 			bin = await ensureInstalled(cli);
 			server = await startFakeModelServer({ reply: replyFor });
-			test = await startTestEngine({ backend });
+			// With the control API, as cao-tui runs: the agents' cao MCP servers report to it.
+			test = await startTestEngine({ backend, api: true });
 			const home = join(test.sandbox.home, 'agent-home');
 			mkdirSync(home, { recursive: true });
 			const env = {
@@ -131,6 +132,11 @@ describe.each(runs)(
 			});
 			expect(record.id).toBe(terminalId);
 			expect(record.lastStatus).toBe('idle');
+			// The CLI started cao's MCP server from the config cao gave it and listed its tools; Claude
+			// Code, which connects it in the background, is handed over only once it has.
+			const toolsListed = () => test.events.some((event) => event.topic === `terminal.${terminalId}.tools`);
+			if (cli.provider === 'claude_code') expect(toolsListed()).toBe(true);
+			await waitFor(toolsListed, { timeoutMs: 30_000, what: `${cli.provider} to list cao's MCP tools` });
 			await quiet();
 			// Starting: dialogs answered, then idle, once: no idle → anything → idle on the way.
 			const starting = unchecked.map((event) => event.status);
@@ -190,6 +196,9 @@ describe.each(runs)(
 			).toEqual(['processing', 'completed']);
 			const served = server.turns.filter((served) => served.prompt.includes(prompt)).at(-1);
 			expect(served?.endedAt, `the server never answered "${prompt}"`).toBeTypeOf('number');
+			// cao's tools reach the model from the first turn on.
+			const caoTools = served?.tools.filter((name) => /(^|_)(handoff|assign|send_message)$/.test(name));
+			expect(caoTools, `tools offered: ${served?.tools.join(' ')}`).toHaveLength(3);
 			// The engine says processing when it sends; the provider must see the turn busy on its own.
 			expect(readings, `${cli.provider} never read its screen as processing`).toContain('processing');
 			const completed = events[1] as StatusEvent;

@@ -123,9 +123,12 @@ export const createTerminalService = (options: TerminalServiceOptions) => {
 
 	/** Terminals between window creation and ready: their windows, for stop() to take back. */
 	const creating = new Map<string, TerminalRef>();
+	/** Those of them whose agent has listed cao's MCP tools already. */
+	const toolsListed = new Set<string>();
 	let drained: (() => void) | undefined;
 	const doneCreating = (id: string) => {
 		creating.delete(id);
+		toolsListed.delete(id);
 		if (creating.size === 0) drained?.();
 	};
 	let stopping = false;
@@ -209,6 +212,32 @@ export const createTerminalService = (options: TerminalServiceOptions) => {
 					cleanup();
 					resolvePromise(seen());
 				});
+			});
+			const offExit = bus.on(terminalTopic(id, 'exited'), (event) => {
+				cleanup();
+				reject(new CaoError(`terminal ${id} exited (${event.reason})`));
+			});
+		});
+
+	/** See InitializeContext.waitForCaoTools. */
+	const waitForCaoTools = (id: string, timeoutMs: number) =>
+		new Promise<boolean>((resolvePromise, reject) => {
+			if (toolsListed.has(id)) return resolvePromise(true);
+			const cleanup = () => {
+				clearTimeout(timer);
+				offTools();
+				offExit();
+			};
+			const timer = setTimeout(() => {
+				cleanup();
+				warn(
+					`terminal ${id}: its agent did not start cao's MCP server within ${timeoutMs / 1000}s; handoff, assign and send_message may be missing from its tools`,
+				);
+				resolvePromise(false);
+			}, timeoutMs);
+			const offTools = bus.on(terminalTopic(id, 'tools'), () => {
+				cleanup();
+				resolvePromise(true);
 			});
 			const offExit = bus.on(terminalTopic(id, 'exited'), (event) => {
 				cleanup();
@@ -306,6 +335,7 @@ export const createTerminalService = (options: TerminalServiceOptions) => {
 				capture: () => backend.capture(ref),
 				sendKeys: (keys) => backend.sendKeys(ref, keys),
 				paste: (text) => backend.paste(ref, text),
+				waitForCaoTools: (timeoutMs) => waitForCaoTools(id, timeoutMs),
 			};
 			await provider.initialize(context);
 			// initialize() judged the buffer as it stood; the monitor publishes that status once the
@@ -427,6 +457,12 @@ export const createTerminalService = (options: TerminalServiceOptions) => {
 			const screen = await backend.capture(refOf(record), { history: true });
 			if (mode === 'full') return screen;
 			return lastReply(getProvider(record.provider), screen, join(options.configRoot, id));
+		},
+		/** Reported by the terminal's cao MCP server when its agent asks for the tools. */
+		toolsListed(id: string): void {
+			requireLive(id);
+			if (creating.has(id)) toolsListed.add(id);
+			bus.emit(terminalTopic(id, 'tools'), { terminalId: id, at: now() });
 		},
 		/** Created but not ready yet: its screen belongs to initialize(), not to input or messages. */
 		isStarting: (id: string): boolean => creating.has(id),

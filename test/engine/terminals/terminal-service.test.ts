@@ -180,6 +180,41 @@ describeEachBackend('terminal service', (backend) => {
 		expect((await exited).reason).toMatch(endedOnItsOwn);
 	});
 
+	it('hands over an agent that must list cao’s tools first only once it has, or warns after the grace', async () => {
+		// A fake agent whose initialize waits for cao's tools, as Claude Code's does.
+		const waits = (graceMs: number) => ({
+			...fakeProvider,
+			name: `fake_tools_${graceMs}`,
+			initialize: async (context: Parameters<typeof fakeProvider.initialize>[0]) => {
+				await fakeProvider.initialize(context);
+				await context.waitForCaoTools(graceMs);
+			},
+		});
+		const tools = await startTestEngine({ backend, extraProviders: [waits(60_000), waits(300)] });
+		try {
+			let ready = false;
+			const creating = tools.engine.terminals.create({ provider: 'fake_tools_60000' }).then((record) => {
+				ready = true;
+				return record;
+			});
+			const id = () => tools.engine.terminals.list()[0]?.id ?? '';
+			await waitFor(() => tools.statuses(id()).includes('idle'), { what: 'the agent idle' });
+			expect(ready, 'not handed over before the tools are listed').toBe(false);
+			tools.engine.terminals.toolsListed(id());
+			expect((await creating).id).toBe(id());
+
+			const late = await tools.engine.terminals.create({ provider: 'fake_tools_300' });
+			expect(late.lastStatus).toBe('idle');
+			expect(tools.events.filter((event) => event.topic === 'engine.warning')).toEqual([
+				expect.objectContaining({
+					message: `terminal ${late.id}: its agent did not start cao's MCP server within 0.3s; handoff, assign and send_message may be missing from its tools`,
+				}),
+			]);
+		} finally {
+			await tools.dispose();
+		}
+	});
+
 	it('answers an unknown terminal id with one clear line', async () => {
 		await expect(t.engine.terminals.sendInput('deadbeef', 'hi')).rejects.toThrow(
 			"unknown terminal 'deadbeef'",
