@@ -5,7 +5,9 @@ import type { TerminalStatus } from './status/statuses.js';
 export type TerminalEvents = {
 	/**
 	 * Raw output, coalesced (~50 ms, at most 64 KB): `data` decoded as whole UTF-8 characters,
-	 * `bytes` as it came (for the log). Engine-internal: never printed or sent to clients.
+	 * `bytes` as it came (for the log). `bytes` is a view of a buffer that is reused once the
+	 * handlers have run: a handler that keeps it copies it. Engine-internal: never printed or sent
+	 * to clients.
 	 */
 	output: { terminalId: string; data: string; bytes: Buffer; at: number };
 	status: {

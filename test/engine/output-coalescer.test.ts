@@ -6,7 +6,8 @@ afterEach(() => vi.useRealTimers());
 
 const record = () => {
 	const events: { text: string; bytes: Buffer }[] = [];
-	const coalescer = createOutputCoalescer((text, bytes) => events.push({ text, bytes }));
+	// `bytes` is the coalescer's own buffer, good only during the call: kept, it is copied.
+	const coalescer = createOutputCoalescer((text, bytes) => events.push({ text, bytes: Buffer.from(bytes) }));
 	return { events, coalescer };
 };
 
@@ -18,6 +19,21 @@ describe('output coalescer', () => {
 		expect(events).toEqual([]);
 		vi.advanceTimersByTime(coalesceMs);
 		expect(events).toEqual([{ text: 'one two', bytes: Buffer.from('one two') }]);
+	});
+
+	it('copies each chunk as it comes: the caller may reuse its read buffer at once', () => {
+		const { events, coalescer } = record();
+		const readBuffer = Buffer.from('first ');
+		coalescer.push(readBuffer);
+		readBuffer.write('later ');
+		coalescer.push(readBuffer.subarray(0, 5));
+		vi.advanceTimersByTime(coalesceMs);
+		coalescer.push(Buffer.from('next'));
+		vi.advanceTimersByTime(coalesceMs);
+		expect(events).toEqual([
+			{ text: 'first later', bytes: Buffer.from('first later') },
+			{ text: 'next', bytes: Buffer.from('next') },
+		]);
 	});
 
 	it('keeps bytes that make no character yet for the event that completes one', () => {

@@ -34,9 +34,9 @@ export type FifoReaderOptions = {
 };
 
 /**
- * Every reader reads into this one buffer and copies out what it got at once (a read is handled
- * synchronously): Node's stream machinery, and a buffer allocated per read, cost more than the
- * read itself with hundreds of terminals writing 50 times a second.
+ * Every reader reads into this one buffer, and its coalescer copies what came into its own at
+ * once (a read is handled synchronously): Node's stream machinery, and a buffer allocated per
+ * read, cost more than the read itself with hundreds of terminals writing 50 times a second.
  */
 const readBuffer = Buffer.allocUnsafe(64 * 1024);
 
@@ -82,10 +82,10 @@ export const openFifoReader = (options: FifoReaderOptions): FifoReader => {
 			writable: false,
 			onread: {
 				buffer: readBuffer,
-				callback: (size, buffer) => {
+				callback: (size) => {
 					received += size;
 					lastReadAt = Date.now();
-					coalescer.push(Buffer.from(buffer.subarray(0, size)));
+					coalescer.push(readBuffer.subarray(0, size));
 					// A byte came, so a writer is there: from now on its end is our EOF.
 					if (onWriterGone) dropKeepAlive();
 					return true;

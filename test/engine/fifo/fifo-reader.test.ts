@@ -31,7 +31,7 @@ const open = async (name: string) => {
 		path,
 		onData: (text, bytes) => {
 			events.push(text);
-			raw.push(bytes);
+			raw.push(Buffer.from(bytes)); // a view of the reader's buffer: kept, it is copied
 		},
 	});
 	readers.push(reader);

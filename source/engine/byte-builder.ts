@@ -1,21 +1,23 @@
-import { fitsUtf8 } from '../utf8-size.js';
+import { fitsUtf8 } from './utf8-size.js';
 
-/** Room kept between takes; a builder that grew past it (a burst) gives the memory back. */
+/** Room kept between uses; a builder that grew past it (a burst) gives the memory back. */
 const keptCapacity = 256 * 1024;
 const initialCapacity = 4 * 1024;
 
 /**
- * Bytes (or text, as UTF-8) gathered in one buffer that is reused, until taken. The log writer holds a
- * second of each terminal's output: held as the chunks that came, that second outlived the young
- * generation and left its garbage in the old one.
+ * Bytes (or text, as UTF-8) gathered in one buffer that is reused. Output passes through the
+ * engine at megabytes a second: a fresh Buffer per chunk counts as external memory, which V8 adds
+ * to the old generation's size, and at N=200 that alone started a full collection every second.
  */
 export type ByteBuilder = {
 	/** Bytes gathered. */
 	readonly length: number;
 	/** Adds text (as UTF-8) or bytes; returns how many bytes that was. */
 	append(data: string | Buffer): number;
-	/** What was gathered, as a Buffer of its own, and starts again empty. */
-	take(): Buffer;
+	/** What was gathered: a view of the builder's own memory, valid until the next append or clear. */
+	view(): Buffer;
+	/** Starts again empty. */
+	clear(): void;
 };
 
 export const createByteBuilder = (): ByteBuilder => {
@@ -41,11 +43,12 @@ export const createByteBuilder = (): ByteBuilder => {
 			used += size;
 			return size;
 		},
-		take() {
-			const taken = Buffer.from(buffer?.subarray(0, used) ?? []);
+		view() {
+			return buffer ? buffer.subarray(0, used) : Buffer.alloc(0);
+		},
+		clear() {
 			used = 0;
 			if (buffer && buffer.length > keptCapacity) buffer = undefined;
-			return taken;
 		},
 	};
 };
