@@ -56,7 +56,8 @@ const help = `
     Starts the engine and prints every event (not raw output) as one JSON object per line:
       {"topic":"terminal.ab12cd34.status","status":"idle","previous":"unknown","rule":…,"line":…}
     Topics: engine.started, engine.stopped, engine.warning, engine.pruned,
-            terminal.ID.created, terminal.ID.status, terminal.ID.exited
+            terminal.ID.created, terminal.ID.input, terminal.ID.status,
+            terminal.ID.tools (cao's MCP tools reached the agent), terminal.ID.exited
     SIGINT or SIGTERM stops reading; the agents keep running in tmux.
 
   Options
