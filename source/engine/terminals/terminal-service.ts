@@ -231,7 +231,7 @@ export const createTerminalService = (options: TerminalServiceOptions) => {
 			const timer = setTimeout(() => {
 				cleanup();
 				warn(
-					`terminal ${id}: its agent did not start cao's MCP server within ${timeoutMs / 1000}s; handoff, assign and send_message may be missing from its tools`,
+					`terminal ${id}: its agent did not list cao's MCP tools within ${timeoutMs / 1000}s; handoff, assign and send_message may be missing from its tools`,
 				);
 				resolvePromise(false);
 			}, timeoutMs);

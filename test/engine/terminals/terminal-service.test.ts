@@ -207,7 +207,7 @@ describeEachBackend('terminal service', (backend) => {
 			expect(late.lastStatus).toBe('idle');
 			expect(tools.events.filter((event) => event.topic === 'engine.warning')).toEqual([
 				expect.objectContaining({
-					message: `terminal ${late.id}: its agent did not start cao's MCP server within 0.3s; handoff, assign and send_message may be missing from its tools`,
+					message: `terminal ${late.id}: its agent did not list cao's MCP tools within 0.3s; handoff, assign and send_message may be missing from its tools`,
 				}),
 			]);
 		} finally {
