@@ -17,7 +17,7 @@ import type {
 import type { StagedStep, TerminalBackend, TerminalRef, TerminalSink } from '../backends/types.js';
 import { crashPoint } from '../crash-points.js';
 import type { EventBus } from '../bus.js';
-import { terminalTopic } from '../events.js';
+import { type TerminalEvents, terminalTopic } from '../events.js';
 import { bufferLimit, type StatusMonitor } from '../status/status-monitor.js';
 import type { TerminalStatus } from '../status/statuses.js';
 import { ciMarkers } from '../../ci-markers.js';
@@ -153,36 +153,64 @@ export const createTerminalService = (options: TerminalServiceOptions) => {
 		},
 	});
 
-	/** Resolves when the terminal's status is one of `statuses`; rejects on timeout or exit. */
-	const waitForStatus = (id: string, statuses: readonly TerminalStatus[], timeoutMs: number) =>
-		new Promise<Detection>((resolvePromise, reject) => {
-			const current = monitor.getStatus(id);
-			if (current && statuses.includes(current.status)) return resolvePromise(current);
-			const cleanup = () => {
+	/**
+	 * The first `kind` event of terminal `id` that `accept` makes a value of. At `timeoutMs` it
+	 * settles as `timedOut` does (its value, or what it throws); an exit first rejects with `exitError`.
+	 */
+	const nextEvent = <K extends 'status' | 'tools', T>(
+		id: string,
+		kind: K,
+		timeoutMs: number,
+		handlers: {
+			accept: (event: TerminalEvents[K]) => T | undefined;
+			timedOut: () => T;
+			exitError: (reason: string) => Error;
+		},
+	) =>
+		new Promise<T>((resolvePromise, reject) => {
+			const settle = (outcome: () => T) => {
 				clearTimeout(timer);
-				offStatus();
+				offEvent();
 				offExit();
+				try {
+					resolvePromise(outcome());
+				} catch (error) {
+					reject(error);
+				}
 			};
-			const timer = setTimeout(() => {
-				cleanup();
-				reject(
-					new InitTimeoutError(
-						`terminal ${id} did not reach ${statuses.join(' or ')} within ${timeoutMs / 1000}s (status: ${monitor.getStatus(id)?.status ?? 'gone'})`,
-					),
-				);
-			}, timeoutMs);
-			const offStatus = bus.on(terminalTopic(id, 'status'), (event) => {
-				if (!statuses.includes(event.status)) return;
-				cleanup();
-				resolvePromise(event);
+			const timer = setTimeout(() => settle(handlers.timedOut), timeoutMs);
+			// The payload is TerminalEvents[K]; the bus's types cannot follow a kind left generic.
+			const topic = terminalTopic(id, kind) as `terminal.${string}.${'status' | 'tools'}`;
+			const offEvent = bus.on(topic, (event) => {
+				const value = handlers.accept(event as TerminalEvents[K]);
+				if (value !== undefined) settle(() => value);
 			});
-			const offExit = bus.on(terminalTopic(id, 'exited'), (event) => {
-				cleanup();
-				reject(
-					new CaoError(`terminal ${id} exited (${event.reason}) before reaching ${statuses.join(' or ')}`),
-				);
-			});
+			const offExit = bus.on(terminalTopic(id, 'exited'), ({ reason }) =>
+				settle(() => {
+					throw handlers.exitError(reason);
+				}),
+			);
 		});
+
+	/** Resolves when the terminal's status is one of `statuses`; rejects on timeout or exit. */
+	const waitForStatus = async (
+		id: string,
+		statuses: readonly TerminalStatus[],
+		timeoutMs: number,
+	): Promise<Detection> => {
+		const current = monitor.getStatus(id);
+		if (current && statuses.includes(current.status)) return current;
+		const wanted = statuses.join(' or ');
+		return nextEvent<'status', Detection>(id, 'status', timeoutMs, {
+			accept: (event) => (statuses.includes(event.status) ? event : undefined),
+			timedOut: () => {
+				throw new InitTimeoutError(
+					`terminal ${id} did not reach ${wanted} within ${timeoutMs / 1000}s (status: ${monitor.getStatus(id)?.status ?? 'gone'})`,
+				);
+			},
+			exitError: (reason) => new CaoError(`terminal ${id} exited (${reason}) before reaching ${wanted}`),
+		});
+	};
 
 	/** Resolves once `test` accepts the terminal's output so far; see InitializeContext. */
 	const waitForOutput = (id: string, test: (output: OutputSoFar) => boolean, timeoutMs: number) =>
@@ -220,30 +248,19 @@ export const createTerminalService = (options: TerminalServiceOptions) => {
 		});
 
 	/** See InitializeContext.waitForCaoTools. */
-	const waitForCaoTools = (id: string, timeoutMs: number) =>
-		new Promise<boolean>((resolvePromise, reject) => {
-			if (toolsListed.has(id)) return resolvePromise(true);
-			const cleanup = () => {
-				clearTimeout(timer);
-				offTools();
-				offExit();
-			};
-			const timer = setTimeout(() => {
-				cleanup();
+	const waitForCaoTools = async (id: string, timeoutMs: number): Promise<boolean> => {
+		if (toolsListed.has(id)) return true;
+		return nextEvent(id, 'tools', timeoutMs, {
+			accept: () => true,
+			timedOut: () => {
 				warn(
 					`terminal ${id}: its agent did not list cao's MCP tools within ${timeoutMs / 1000}s; handoff, assign and send_message may be missing from its tools`,
 				);
-				resolvePromise(false);
-			}, timeoutMs);
-			const offTools = bus.on(terminalTopic(id, 'tools'), () => {
-				cleanup();
-				resolvePromise(true);
-			});
-			const offExit = bus.on(terminalTopic(id, 'exited'), (event) => {
-				cleanup();
-				reject(new CaoError(`terminal ${id} exited (${event.reason})`));
-			});
+				return false;
+			},
+			exitError: (reason) => new CaoError(`terminal ${id} exited (${reason})`),
 		});
+	};
 
 	/** The last lines of a terminal's screen, for error messages; empty when it cannot be read. */
 	const screenTail = async (ref: TerminalRef, count = 3): Promise<string> => {
